@@ -1,0 +1,54 @@
+/**
+ * One SQS server in its own process, for the benchmark (`scripts/bench/sqs.ts`) and the
+ * emulator tests: `node scripts/bench/serve.ts --server ours|fauxqs --port N [--data-dir DIR]`.
+ *
+ * Listens on 127.0.0.1 only, prints `listening <port>` on stdout once bound, and exits on
+ * SIGTERM/SIGINT. Runs the server in this process (no further child), so this process's RSS is
+ * the server's. Imports are dynamic so a missing or broken server only fails when it is chosen.
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    server: { type: "string", default: "ours" },
+    port: { type: "string", default: "0" },
+    "data-dir": { type: "string" },
+  },
+});
+const port = Number(values.port);
+const dataDir = values["data-dir"];
+
+let close: () => Promise<void>;
+let boundPort: number;
+
+if (values.server === "ours") {
+  const { startEmulator } = await import("../../emulators/aws/server.ts");
+  const emulator = await startEmulator({ host: "127.0.0.1", port, ...(dataDir ? { dataDir } : {}) });
+  boundPort = emulator.port;
+  close = () => emulator.close();
+} else if (values.server === "fauxqs") {
+  if (dataDir) throw new Error("serve.ts: --data-dir is not supported for fauxqs here (in memory only)");
+  const { buildApp } = await import("fauxqs");
+  // buildApp + our own listen keeps it on loopback (startFauxqs always binds 0.0.0.0).
+  const app = buildApp({ logger: false });
+  await app.listen({ host: "127.0.0.1", port });
+  const address = app.server.address();
+  boundPort = typeof address === "object" && address ? address.port : port;
+  close = () => app.close();
+} else {
+  throw new Error(`serve.ts: unknown --server ${values.server} (ours | fauxqs)`);
+}
+
+process.stdout.write(`listening ${boundPort}\n`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,396 @@
+/**
+ * SQS throughput benchmark: our emulator (in memory and journaled to a data dir) against fauxqs.
+ *
+ *   node scripts/bench/sqs.ts [--runs 3] [--messages 5000] [--servers ours,ours-persistent,fauxqs]
+ *
+ * Per run and server: a fresh server in its own child process (`serve.ts`), so startup time
+ * (spawn -> first successful ListQueues) and resident memory (VmRSS of that process after the
+ * run) are the server's own. One SDK client in this process sends N messages with
+ * SendMessageBatch x10, then receives (ReceiveMessage Max=10) and deletes (DeleteMessageBatch)
+ * until drained, first on a standard queue, then on a FIFO queue with 10 message groups.
+ * Every run is verified: each message received exactly once, per-group FIFO order kept, nothing
+ * left afterwards. A correctness failure exits 1; a missed speed target only prints MISSED.
+ * Runs interleave the servers (run 1: A, B, C; run 2: A, B, C; ...) so load on this shared
+ * machine hits them alike, and ratios are taken per run, then the median.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+
+type ServerName = "ours" | "ours-persistent" | "fauxqs";
+type QueueKind = "standard" | "fifo";
+const ALL_SERVERS: ServerName[] = ["ours", "ours-persistent", "fauxqs"];
+const QUEUE_KINDS: QueueKind[] = ["standard", "fifo"];
+const FIFO_GROUPS = 10;
+const BATCH = 10;
+const STALL_MS = 10_000;
+const SERVE = path.join(import.meta.dirname, "serve.ts");
+
+class BenchFailure extends Error {}
+
+interface QueueResult {
+  sendPerSec: number;
+  recvDelPerSec: number;
+}
+interface RunResult {
+  startupMs: number;
+  rssMiB: number;
+  queues: Record<QueueKind, QueueResult>;
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "3" },
+      messages: { type: "string", default: "5000" },
+      servers: { type: "string", default: ALL_SERVERS.join(",") },
+    },
+  });
+  const runs = Number(values.runs);
+  const messages = Number(values.messages);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
+  if (!Number.isInteger(messages) || messages < BATCH || messages % BATCH !== 0)
+    throw new Error(`--messages must be a positive multiple of ${BATCH}`);
+  const servers = values.servers.split(",").map((s) => s.trim()) as ServerName[];
+  for (const s of servers) if (!ALL_SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
+  return { runs, messages, servers };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function makeClient(endpoint: string): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  client: SQSClient;
+  startupMs: number;
+  dataDir: string | undefined;
+}
+
+async function startServer(name: ServerName): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir =
+    name === "ours-persistent" ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-sqs-data-")) : undefined;
+  const args = [SERVE, "--server", name === "fauxqs" ? "fauxqs" : "ours", "--port", String(port)];
+  if (dataDir) args.push("--data-dir", dataDir);
+
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+  });
+
+  const client = makeClient(`http://127.0.0.1:${port}`);
+  for (;;) {
+    if (exited) throw new BenchFailure(`${name}: server ${exited} before answering:\n${stderr}`);
+    try {
+      await client.send(new ListQueuesCommand({}));
+      break;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== "ECONNREFUSED" && code !== "ECONNRESET") {
+        child.kill("SIGKILL");
+        throw new BenchFailure(`${name}: first ListQueues failed: ${String(err)}\n${stderr}`);
+      }
+    }
+    if (performance.now() - started > 30_000) {
+      child.kill("SIGKILL");
+      throw new BenchFailure(`${name}: no answer within 30 s\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, client, startupMs: performance.now() - started, dataDir };
+}
+
+async function stopServer(server: RunningServer): Promise<void> {
+  server.client.destroy();
+  const { child } = server;
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  if (server.dataDir) fs.rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) / 1024;
+}
+
+/** Body carries the sequence number; padded to ~100 bytes like a small job message. */
+function body(seq: number, group: number): string {
+  return JSON.stringify({ seq, group, pad: "x".repeat(64) });
+}
+
+async function runQueue(
+  label: string,
+  client: SQSClient,
+  kind: QueueKind,
+  messages: number,
+  run: number,
+): Promise<QueueResult> {
+  const fifo = kind === "fifo";
+  const name = `bench-${kind}-${run}-${Date.now()}${fifo ? ".fifo" : ""}`;
+  const { QueueUrl } = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      // Long enough that nothing becomes visible again during a slow drain.
+      Attributes: fifo ? { FifoQueue: "true", VisibilityTimeout: "300" } : { VisibilityTimeout: "300" },
+    }),
+  );
+  if (!QueueUrl) throw new BenchFailure(`${label}: CreateQueue returned no QueueUrl`);
+  const fail = (msg: string) => new BenchFailure(`${label} ${kind} run ${run}: ${msg}`);
+
+  // Send: message i goes to group i % 10, so each group's sequence is i, i+10, i+20, ...
+  const sendStart = performance.now();
+  for (let i = 0; i < messages; i += BATCH) {
+    const entries = [];
+    for (let j = i; j < i + BATCH; j++) {
+      const group = j % FIFO_GROUPS;
+      entries.push({
+        Id: `m${j}`,
+        MessageBody: body(j, group),
+        ...(fifo ? { MessageGroupId: `g${group}`, MessageDeduplicationId: `${run}-${j}` } : {}),
+      });
+    }
+    const out = await client.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+    if ((out.Failed?.length ?? 0) > 0 || out.Successful?.length !== BATCH)
+      throw fail(`SendMessageBatch at ${i}: ${JSON.stringify(out.Failed)}`);
+  }
+  const sendSeconds = (performance.now() - sendStart) / 1000;
+
+  // Receive + delete until every message was seen exactly once.
+  const seen = new Uint8Array(messages);
+  const nextInGroup = Array.from({ length: FIFO_GROUPS }, (_, g) => g);
+  let received = 0;
+  const recvStart = performance.now();
+  let lastProgress = recvStart;
+  while (received < messages) {
+    const out = await client.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const batch = out.Messages ?? [];
+    if (batch.length === 0) {
+      if (performance.now() - lastProgress > STALL_MS)
+        throw fail(`stalled: received ${received} of ${messages}, queue returns nothing`);
+      continue;
+    }
+    lastProgress = performance.now();
+    const toDelete = [];
+    for (const [k, m] of batch.entries()) {
+      const parsed = JSON.parse(m.Body ?? "null") as { seq?: number; group?: number } | null;
+      const seq = parsed?.seq;
+      if (typeof seq !== "number" || seq < 0 || seq >= messages) throw fail(`unexpected body ${m.Body}`);
+      if (seen[seq]) throw fail(`message ${seq} received twice`);
+      seen[seq] = 1;
+      received++;
+      if (fifo) {
+        const group = seq % FIFO_GROUPS;
+        if (seq !== nextInGroup[group])
+          throw fail(`FIFO order broken in group g${group}: got ${seq}, expected ${nextInGroup[group]}`);
+        nextInGroup[group] = seq + FIFO_GROUPS;
+      }
+      if (!m.ReceiptHandle) throw fail(`message ${seq} has no ReceiptHandle`);
+      toDelete.push({ Id: `d${k}`, ReceiptHandle: m.ReceiptHandle });
+    }
+    const del = await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: toDelete }));
+    if ((del.Failed?.length ?? 0) > 0 || del.Successful?.length !== toDelete.length)
+      throw fail(`DeleteMessageBatch: ${JSON.stringify(del.Failed)}`);
+  }
+  const recvSeconds = (performance.now() - recvStart) / 1000;
+
+  // Nothing may be left, visible or in flight.
+  const extra = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+  if ((extra.Messages?.length ?? 0) > 0) throw fail(`${extra.Messages?.length} extra message(s) after drain`);
+  const attrs = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const visible = attrs.Attributes?.ApproximateNumberOfMessages;
+  const notVisible = attrs.Attributes?.ApproximateNumberOfMessagesNotVisible;
+  if (visible !== "0" || notVisible !== "0")
+    throw fail(`after drain: ${visible} visible, ${notVisible} not visible (expected 0 and 0)`);
+  await client.send(new DeleteQueueCommand({ QueueUrl }));
+
+  return { sendPerSec: messages / sendSeconds, recvDelPerSec: messages / recvSeconds };
+}
+
+async function runServer(name: ServerName, messages: number, run: number): Promise<RunResult> {
+  const server = await startServer(name);
+  try {
+    const queues = {} as Record<QueueKind, QueueResult>;
+    for (const kind of QUEUE_KINDS) queues[kind] = await runQueue(name, server.client, kind, messages, run);
+    const pid = server.child.pid;
+    if (pid === undefined) throw new Error("child has no pid");
+    return { startupMs: server.startupMs, rssMiB: rssMiB(pid), queues };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+const int = (x: number) => Math.round(x).toLocaleString("en-US");
+function spread(xs: number[], fmt: (x: number) => string): string {
+  if (xs.length < 2) return fmt(median(xs));
+  return `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+}
+
+function report(results: Map<ServerName, RunResult[]>, runs: number, messages: number): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `${messages} messages per queue, median of ${runs} run(s) (min–max); standard queue, FIFO queue with ${FIFO_GROUPS} groups.`,
+    "",
+    "| server | queue | send msg/s | recv+del msg/s | startup ms | RSS MiB |",
+    "|---|---|---|---|---|---|",
+  );
+  for (const [name, rs] of results) {
+    for (const kind of QUEUE_KINDS) {
+      lines.push(
+        `| ${name} | ${kind} | ${spread(
+          rs.map((r) => r.queues[kind].sendPerSec),
+          int,
+        )} | ${spread(
+          rs.map((r) => r.queues[kind].recvDelPerSec),
+          int,
+        )} | ${spread(
+          rs.map((r) => r.startupMs),
+          int,
+        )} | ${spread(
+          rs.map((r) => r.rssMiB),
+          (x) => x.toFixed(1),
+        )} |`,
+      );
+    }
+  }
+
+  const fauxqs = results.get("fauxqs");
+  const comparisons: Array<[ServerName, number]> = [
+    ["ours", 1.0],
+    ["ours-persistent", 0.5],
+  ];
+  if (fauxqs && comparisons.some(([n]) => results.has(n))) {
+    lines.push(
+      "",
+      "Ratios vs fauxqs (throughput: higher is better), the median of per-run ratios:",
+      "",
+      "| comparison | queue | send | recv+del | target | verdict |",
+      "|---|---|---|---|---|---|",
+    );
+    for (const [name, target] of comparisons) {
+      const ours = results.get(name);
+      if (!ours) continue;
+      for (const kind of QUEUE_KINDS) {
+        const ratio = (pick: (q: QueueResult) => number) =>
+          median(ours.map((r, i) => pick(r.queues[kind]) / pick((fauxqs[i] as RunResult).queues[kind])));
+        const send = ratio((q) => q.sendPerSec);
+        const recv = ratio((q) => q.recvDelPerSec);
+        const missed = [send < target ? "send" : "", recv < target ? "recv+del" : ""].filter(Boolean);
+        lines.push(
+          `| ${name}/fauxqs | ${kind} | ${send.toFixed(2)}x | ${recv.toFixed(2)}x | >= ${target.toFixed(1)}x | ${
+            missed.length ? `MISSED (${missed.join(", ")})` : "met"
+          } |`,
+        );
+      }
+    }
+    const memRatio = (name: ServerName) => {
+      const ours = results.get(name);
+      return ours ? median(ours.map((r, i) => r.rssMiB / (fauxqs[i] as RunResult).rssMiB)).toFixed(2) : "-";
+    };
+    const startRatio = (name: ServerName) => {
+      const ours = results.get(name);
+      return ours
+        ? median(ours.map((r, i) => r.startupMs / (fauxqs[i] as RunResult).startupMs)).toFixed(2)
+        : "-";
+    };
+    lines.push(
+      "",
+      `RSS vs fauxqs (lower is better): ours ${memRatio("ours")}x, ours-persistent ${memRatio("ours-persistent")}x. ` +
+        `Startup vs fauxqs: ours ${startRatio("ours")}x, ours-persistent ${startRatio("ours-persistent")}x.`,
+    );
+  }
+  return lines;
+}
+
+async function main(): Promise<number> {
+  const { runs, messages, servers } = parseOptions();
+  const results = new Map<ServerName, RunResult[]>(servers.map((s) => [s, []]));
+  console.error(
+    `bench:sqs: ${servers.join(", ")}; ${runs} run(s) x ${messages} messages; node ${process.version}, ` +
+      `${os.cpus().length} cpus, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+  );
+  try {
+    for (let run = 1; run <= runs; run++) {
+      for (const name of servers) {
+        const r = await runServer(name, messages, run);
+        results.get(name)?.push(r);
+        console.error(
+          `  run ${run} ${name}: startup ${int(r.startupMs)} ms, RSS ${r.rssMiB.toFixed(1)} MiB, ` +
+            QUEUE_KINDS.map(
+              (k) =>
+                `${k} send ${int(r.queues[k].sendPerSec)}/s recv+del ${int(r.queues[k].recvDelPerSec)}/s`,
+            ).join(", "),
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof BenchFailure) {
+      console.error(`\nCORRECTNESS FAILURE: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  console.log(report(results, runs, messages).join("\n"));
+  return 0;
+}
+
+process.exitCode = await main();
