@@ -1,0 +1,158 @@
+/**
+ * Creates what the platform needs in AWS from config/platform.json: the dead-letter queue, the
+ * job queue redriving to it, and the job bucket. Idempotent: a resource that exists is left
+ * alone when its attributes match the config and brought in line when they do not, so running it
+ * twice changes nothing. Uses only SDK calls, so it works on our emulator, LocalStack and AWS.
+ */
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  HeadBucketCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type QueueAttributeName,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { PlatformConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+/** created: it was missing; updated: it existed with other settings; found: it matched. */
+export type Outcome = "created" | "updated" | "found";
+
+export interface ProvisionedQueue {
+  name: string;
+  url: string;
+  arn: string;
+  outcome: Outcome;
+}
+
+export interface ProvisionResult {
+  deadLetterQueue: ProvisionedQueue;
+  jobQueue: ProvisionedQueue;
+  bucket: { name: string; outcome: Outcome };
+}
+
+export interface ProvisionDeps {
+  config: PlatformConfig;
+  sqs: SQSClient;
+  s3: S3Client;
+  logger?: Logger;
+}
+
+export async function provision({ config, sqs, s3, logger }: ProvisionDeps): Promise<ProvisionResult> {
+  const { jobs, deadLetter } = config.queues;
+  const deadLetterQueue = await ensureQueue(sqs, deadLetter.name, {
+    FifoQueue: "true",
+    MessageRetentionPeriod: String(deadLetter.messageRetentionSeconds),
+  });
+  logger?.info(
+    { queue: deadLetterQueue.name, url: deadLetterQueue.url },
+    `dead-letter queue ${deadLetterQueue.outcome}`,
+  );
+
+  const jobQueue = await ensureQueue(sqs, jobs.name, {
+    FifoQueue: "true",
+    ContentBasedDeduplication: String(jobs.contentBasedDeduplication),
+    VisibilityTimeout: String(jobs.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(jobs.messageRetentionSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetterQueue.arn,
+      maxReceiveCount: jobs.maxReceiveCount,
+    }),
+  });
+  logger?.info({ queue: jobQueue.name, url: jobQueue.url }, `job queue ${jobQueue.outcome}`);
+
+  const bucket = { name: config.bucket, outcome: await ensureBucket(s3, config.bucket, config.region) };
+  logger?.info({ bucket: bucket.name }, `job bucket ${bucket.outcome}`);
+  return { deadLetterQueue, jobQueue, bucket };
+}
+
+type Attributes = Partial<Record<QueueAttributeName, string>>;
+
+async function ensureQueue(sqs: SQSClient, name: string, wanted: Attributes): Promise<ProvisionedQueue> {
+  const existing = await queueUrl(sqs, name);
+  if (!existing) {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: wanted }));
+    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+    return { name, url: QueueUrl, arn: await queueArn(sqs, QueueUrl), outcome: "created" };
+  }
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: existing, AttributeNames: ["All"] }),
+  );
+  const current: Record<string, string | undefined> = Attributes ?? {};
+  // FifoQueue cannot change after creation; a non-FIFO queue of a .fifo name cannot exist.
+  const { FifoQueue: _fifo, ...settable } = wanted;
+  const drift = Object.fromEntries(
+    Object.entries(settable).filter(([key, value]) => !sameAttribute(key, current[key], value)),
+  );
+  const arn = current.QueueArn ?? (await queueArn(sqs, existing));
+  if (Object.keys(drift).length === 0) return { name, url: existing, arn, outcome: "found" };
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: existing, Attributes: drift }));
+  return { name, url: existing, arn, outcome: "updated" };
+}
+
+async function queueUrl(sqs: SQSClient, name: string): Promise<string | undefined> {
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    if (
+      (err as Error).name === "QueueDoesNotExist" ||
+      (err as Error).name === "AWS.SimpleQueueService.NonExistentQueue"
+    )
+      return undefined;
+    throw err;
+  }
+}
+
+async function queueArn(sqs: SQSClient, url: string): Promise<string> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+  );
+  if (!Attributes?.QueueArn) throw new Error(`GetQueueAttributes returned no QueueArn for ${url}`);
+  return Attributes.QueueArn;
+}
+
+/** RedrivePolicy comes back as JSON whose maxReceiveCount may be a string or a number. */
+function sameAttribute(key: string, current: string | undefined, wanted: string): boolean {
+  if (current === undefined) return false;
+  if (key !== "RedrivePolicy") return current === wanted;
+  try {
+    const a = JSON.parse(current) as Record<string, unknown>;
+    const b = JSON.parse(wanted) as Record<string, unknown>;
+    return (
+      a.deadLetterTargetArn === b.deadLetterTargetArn &&
+      String(a.maxReceiveCount) === String(b.maxReceiveCount)
+    );
+  } catch {
+    return false;
+  }
+}
+
+async function ensureBucket(s3: S3Client, name: string, region: string): Promise<Outcome> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: name }));
+    return "found";
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: name,
+        // us-east-1 is the one region that must not be named as a location constraint.
+        ...(region === "us-east-1"
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+    return "created";
+  } catch (err) {
+    if ((err as Error).name === "BucketAlreadyOwnedByYou") return "found"; // created concurrently
+    throw err;
+  }
+}
