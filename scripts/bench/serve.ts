@@ -2,9 +2,10 @@
  * One SQS server in its own process, for the benchmark (`scripts/bench/sqs.ts`) and the
  * emulator tests: `node scripts/bench/serve.ts --server ours|fauxqs --port N [--data-dir DIR]`.
  *
- * Listens on 127.0.0.1 only, prints `listening <port>` on stdout once bound, and exits on
- * SIGTERM/SIGINT. Runs the server in this process (no further child), so this process's RSS is
- * the server's. Imports are dynamic so a missing or broken server only fails when it is chosen.
+ * Listens on 127.0.0.1 (fauxqs with --data-dir: its SQLite persistence, which binds 0.0.0.0),
+ * prints `listening <port>` on stdout once bound, and exits on SIGTERM/SIGINT. Runs the server
+ * in this process (no further child), so this process's RSS is the server's. Imports are
+ * dynamic so a missing or broken server only fails when it is chosen.
  */
 import { parseArgs } from "node:util";
 
@@ -27,14 +28,20 @@ if (values.server === "ours") {
   boundPort = emulator.port;
   close = () => emulator.close();
 } else if (values.server === "fauxqs") {
-  if (dataDir) throw new Error("serve.ts: --data-dir is not supported for fauxqs here (in memory only)");
-  const { buildApp } = await import("fauxqs");
-  // buildApp + our own listen keeps it on loopback (startFauxqs always binds 0.0.0.0).
-  const app = buildApp({ logger: false });
-  await app.listen({ host: "127.0.0.1", port });
-  const address = app.server.address();
-  boundPort = typeof address === "object" && address ? address.port : port;
-  close = () => app.close();
+  const { buildApp, startFauxqs } = await import("fauxqs");
+  if (dataDir) {
+    // Its SQLite persistence is only wired up by startFauxqs, which always binds 0.0.0.0.
+    const server = await startFauxqs({ port, dataDir, logger: false });
+    boundPort = server.port;
+    close = () => server.stop();
+  } else {
+    // buildApp + our own listen keeps it on loopback.
+    const app = buildApp({ logger: false });
+    await app.listen({ host: "127.0.0.1", port });
+    const address = app.server.address();
+    boundPort = typeof address === "object" && address ? address.port : port;
+    close = () => app.close();
+  }
 } else {
   throw new Error(`serve.ts: unknown --server ${values.server} (ours | fauxqs)`);
 }
