@@ -1,9 +1,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import { CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
 import {
   clientConfig,
+  createS3Client,
   createSqsClient,
   endpointFromEnv,
   LOCAL_CREDENTIALS,
@@ -64,5 +67,28 @@ describe("SQS client and queue URLs on another host", () => {
       name: "QueueDoesNotExist",
     });
     expect(seen).toEqual([`${new URL(endpoint).host} AmazonSQS.SendMessage`]);
+  });
+});
+
+describe("clients reach the local emulator", () => {
+  let emulator: Emulator;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0 });
+    env = { AWS_ENDPOINT_URL: emulator.url };
+  });
+  afterAll(() => emulator.close());
+
+  it("SQS", async () => {
+    const sqs = createSqsClient({ env });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "clients-test" }));
+    const found = await sqs.send(new GetQueueUrlCommand({ QueueName: "clients-test" }));
+    expect(found.QueueUrl).toBe(QueueUrl);
+  });
+
+  it("S3", async () => {
+    const s3 = createS3Client({ env });
+    const { Buckets } = await s3.send(new ListBucketsCommand({}));
+    expect(Array.isArray(Buckets ?? [])).toBe(true);
   });
 });
