@@ -1,0 +1,113 @@
+/**
+ * `make dev`: runs the embedded stack in the foreground. Starts each part as a child process,
+ * waits until it answers, provisions the queues and bucket, prints the URLs and one line with
+ * the word `ready`. Ctrl-C or SIGTERM stops every child and exits 0; a child that dies on its
+ * own stops the rest and exits 1.
+ *
+ *   node scripts/dev.ts [--fresh]      (make dev FRESH=1)
+ *
+ * Env: EMULATOR_PORT (default from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
+ * FRESH=1 (same as --fresh: start from empty state).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createS3Client, createSqsClient, LOCAL_CREDENTIALS } from "../services/lib/aws-clients.ts";
+import { loadConfig, repoRoot } from "../services/lib/config.ts";
+import { createLogger } from "../services/lib/logger.ts";
+import { provision } from "../services/lib/provision.ts";
+import { type Child, type ChildSpec, startChild, stopChild, waitHealthy } from "./lib/children.ts";
+
+const log = createLogger("dev");
+
+const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });
+const fresh = values.fresh || process.env.FRESH === "1";
+const config = loadConfig();
+const dataDir = path.resolve(process.env.TINYLLAMA_DATA_DIR || path.join(repoRoot, ".data"));
+const emulatorPort = Number(process.env.EMULATOR_PORT || config.ports.emulator);
+const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+
+/** Everything the stack runs, in start order; later parts (Cognito, gateway, GPU runtime) go here. */
+function stackParts(): ChildSpec[] {
+  return [
+    {
+      name: "aws-emulator",
+      args: [
+        "emulators/aws/main.ts",
+        "--port",
+        String(emulatorPort),
+        "--data-dir",
+        path.join(dataDir, "aws"),
+      ],
+      healthUrl: `${emulatorUrl}/_emulator/health`,
+    },
+  ];
+}
+
+const running: Child[] = [];
+let shuttingDown = false;
+
+async function shutdown(code: number, reason: string): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    log.info({ reason }, "stopping the stack");
+    for (const child of [...running].reverse()) await stopChild(child, log);
+    log.info("stopped");
+  }
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0, "SIGINT"));
+process.on("SIGTERM", () => void shutdown(0, "SIGTERM"));
+process.on("SIGHUP", () => void shutdown(0, "SIGHUP"));
+
+try {
+  if (fresh) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    log.info({ dataDir }, "wiped the data folder (--fresh)");
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  for (const spec of stackParts()) {
+    const child = startChild(spec, repoRoot);
+    running.push(child);
+    log.info({ child: spec.name, pid: child.process.pid }, `started ${spec.name}`);
+    void child.exited.then(({ code, signal }) => {
+      if (shuttingDown) return;
+      void shutdown(
+        1,
+        `${spec.name} exited on its own (${signal ?? `code ${code}`}); its log lines above say why. Fix that and run make dev again`,
+      );
+    });
+    await waitHealthy(child);
+  }
+
+  const endpoint = { endpoint: emulatorUrl, region: config.region };
+  const result = await provision({
+    config,
+    sqs: createSqsClient(endpoint),
+    s3: createS3Client(endpoint),
+    logger: log,
+  });
+
+  const env = `AWS_ENDPOINT_URL=${emulatorUrl} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=${config.region}`;
+  process.stdout.write(
+    [
+      "",
+      "TinyLlama dev stack",
+      `  AWS emulator  ${emulatorUrl}   (health: ${emulatorUrl}/_emulator/health)`,
+      `  job queue     ${result.jobQueue.url}`,
+      `  dead letters  ${result.deadLetterQueue.url}`,
+      `  job bucket    s3://${result.bucket.name}`,
+      `  state         ${dataDir}${fresh ? " (started empty)" : "   (make dev FRESH=1 starts empty)"}`,
+      `  try           ${env} aws sqs list-queues`,
+      "ready: every part answers. Ctrl-C stops everything.",
+      "",
+    ].join("\n"),
+  );
+} catch (err) {
+  if (!shuttingDown) {
+    log.error({ err }, `the stack did not start: ${(err as Error).message}`);
+    await shutdown(1, "start-up failed");
+  }
+}
