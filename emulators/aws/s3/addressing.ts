@@ -17,7 +17,9 @@ export function bucketFromHost(host: string | undefined): string | undefined {
   if (/^[\d.]+$/.test(name) || name.startsWith("[")) return undefined; // an IP address
   const labels = name.split(".");
   // The endpoint part starts at the first label that is `s3`, `s3-*` or `localhost`.
-  const at = labels.findIndex((l, i) => i > 0 && (l === "s3" || l.startsWith("s3-") || l === "localhost"));
+  const isEndpoint = (l: string) => l === "s3" || l.startsWith("s3-") || l === "localhost";
+  if (isEndpoint(labels[0] ?? "")) return undefined; // `s3.localhost` itself is path-style
+  const at = labels.findIndex((l, i) => i > 0 && isEndpoint(l));
   return at > 0 ? labels.slice(0, at).join(".") : undefined;
 }
 

@@ -26,6 +26,14 @@ export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
+/** Sorts in UTF-8 byte order, encoding each key once rather than once per comparison. */
+export function sortByUtf8(keys: string[]): string[] {
+  return keys
+    .map((key) => ({ key, bytes: Buffer.from(key, "utf8") }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map((e) => e.key);
+}
+
 /** Index of the first key for which `before(key)` is false; keys are sorted. */
 function lowerBound(keys: readonly string[], before: (key: string) => boolean): number {
   let lo = 0;

@@ -8,7 +8,7 @@ import { isValidBucketName } from "./bucket-name.ts";
 import { type Checksum, computeChecksum, isWellFormed, md5Hex } from "./checksums.ts";
 import { s3Errors } from "./errors.ts";
 import { LEGACY_REGION, MAX_KEY_BYTES } from "./limits.ts";
-import { compareKeys, type ListPage, type ListQuery, listPage } from "./listing.ts";
+import { type ListPage, type ListQuery, listPage, sortByUtf8 } from "./listing.ts";
 
 /** Stored object properties besides type and metadata, by their SDK names. */
 export const OBJECT_PROPERTIES = [
@@ -190,7 +190,7 @@ export function createS3Model(deps: S3ModelDeps) {
 
     listObjects(bucketName: string, query: ListQuery): ListPage & { bucket: Bucket } {
       const bucket = bucketOf(bucketName);
-      bucket.sortedKeys ??= [...bucket.objects.keys()].sort(compareKeys);
+      bucket.sortedKeys ??= sortByUtf8([...bucket.objects.keys()]);
       return { ...listPage(bucket.sortedKeys, query), bucket };
     },
 
