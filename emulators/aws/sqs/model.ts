@@ -220,3 +220,56 @@ export function deadLetterSources(m: Model, dlq: Queue): Queue[] {
     .filter((q) => redrivePolicy(q)?.deadLetterTargetArn === dlq.arn)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
+
+interface PolicyDocument {
+  Version: string;
+  Id?: string;
+  Statement: Array<{ Sid?: string; [k: string]: unknown }>;
+}
+
+function policyOf(q: Queue): PolicyDocument {
+  return q.attributes.Policy
+    ? (JSON.parse(q.attributes.Policy) as PolicyDocument)
+    : { Version: "2012-10-17", Id: `${q.arn}/SQSDefaultPolicy`, Statement: [] };
+}
+
+/** AddPermission writes a policy statement named by its label, as AWS does. */
+export function addPermission(
+  m: Model,
+  q: Queue,
+  label: string,
+  accounts: string[],
+  actions: string[],
+): void {
+  const policy = policyOf(q);
+  if (policy.Statement.some((s) => s.Sid === label)) {
+    throw sqsErrors.invalidParameterValue(
+      `Value ${label} for parameter Label is invalid. Reason: Already exists.`,
+    );
+  }
+  policy.Statement.push({
+    Sid: label,
+    Effect: "Allow",
+    Principal: { AWS: accounts.map((a) => `arn:aws:iam::${a}:root`) },
+    Action: actions.map((a) => `SQS:${a}`),
+    Resource: q.arn,
+  });
+  m.commit({
+    t: "queue",
+    q: { ...meta(q), attributes: { ...q.attributes, Policy: JSON.stringify(policy) } },
+  });
+}
+
+export function removePermission(m: Model, q: Queue, label: string): void {
+  const policy = policyOf(q);
+  const kept = policy.Statement.filter((s) => s.Sid !== label);
+  if (kept.length === policy.Statement.length) {
+    throw sqsErrors.invalidParameterValue(
+      `Value ${label} for parameter Label is invalid. Reason: can't find label on existing policy.`,
+    );
+  }
+  const attributes = { ...q.attributes };
+  if (kept.length > 0) attributes.Policy = JSON.stringify({ ...policy, Statement: kept });
+  else delete attributes.Policy;
+  m.commit({ t: "queue", q: { ...meta(q), attributes } });
+}

@@ -29,6 +29,7 @@ import {
   store,
 } from "./messages.ts";
 import {
+  addPermission,
   createQueue,
   deadLetterSources,
   deleteQueue,
@@ -38,6 +39,7 @@ import {
   type Model,
   purgeQueue,
   queueArn,
+  removePermission,
   setAttributes,
   tagQueue,
   untagQueue,
@@ -191,6 +193,22 @@ export function sqsOperations(m: Model, tasks: MoveTasks): Record<string, Operat
       const urls = deadLetterSources(m, queue(input, ctx)).map((q) => queueUrl(ctx, q));
       const { page, ...rest } = paginate(urls, input.MaxResults, input.NextToken, LIST_QUEUES_MAX);
       return { queueUrls: page, ...rest };
+    },
+    AddPermission(input, ctx) {
+      const q = queue(input, ctx);
+      if (typeof input.Label !== "string" || input.Label === "") throw sqsErrors.missingParameter("Label");
+      const accounts = stringList(input.AWSAccountIds, "AWSAccountIds");
+      const actions = stringList(input.Actions, "Actions");
+      if (accounts.length === 0) throw sqsErrors.missingParameter("AWSAccountIds");
+      if (actions.length === 0) throw sqsErrors.missingParameter("Actions");
+      addPermission(m, q, input.Label, accounts, actions);
+      return {};
+    },
+    RemovePermission(input, ctx) {
+      const q = queue(input, ctx);
+      if (typeof input.Label !== "string" || input.Label === "") throw sqsErrors.missingParameter("Label");
+      removePermission(m, q, input.Label);
+      return {};
     },
     SendMessage(input, ctx) {
       return sendMessage(m, queue(input, ctx), input, ctx.accountId);

@@ -75,6 +75,8 @@ function decodeMembers(params: Params): Input {
     ["MessageSystemAttributeNames", "MessageSystemAttributeName"],
     ["MessageAttributeNames", "MessageAttributeName"],
     ["TagKeys", "TagKey"],
+    ["AWSAccountIds", "AWSAccountId"],
+    ["Actions", "ActionName"],
   ] as const) {
     const values = list(params, wire);
     if (values.length > 0) input[member] = values;
@@ -171,7 +173,7 @@ function encode(action: string, output: any): string {
       );
     case "ListMessageMoveTasks":
       return (output.Results as Array<Record<string, unknown>>)
-        .map((r) => wrap("Result", scalars(r)))
+        .map((r) => wrap("ListMessageMoveTasksResultEntry", scalars(r)))
         .join("");
     default:
       return typeof output === "object" ? scalars(output) : escapeXml(String(output));
