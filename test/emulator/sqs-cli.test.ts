@@ -238,6 +238,14 @@ for (const protocol of ["json", "query"] as const) {
       });
     });
 
+    it("a FIFO send without a group id is MissingParameter (no AWS.SimpleQueueService. prefix)", async () => {
+      const r = await aws("send-message", "--queue-url", queueUrl, "--message-body", "no group");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /An error occurred \(MissingParameter\) when calling the SendMessage operation/,
+      );
+    });
+
     it("a missing queue is AWS.SimpleQueueService.NonExistentQueue", async () => {
       const r = await aws("get-queue-url", "--queue-name", `missing-${randomUUID().slice(0, 8)}`);
       expect(r.code).not.toBe(0);

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
@@ -272,6 +273,59 @@ describe(`SQS persistence across kill -9 (${SERVER})`, () => {
     }
     expect(await counts(sqs, fifoUrl2)).toEqual({ visible: 0, notVisible: 0 });
     expect(await counts(sqs, stdUrl2)).toEqual({ visible: 0, notVisible: 0 });
+  }, 60_000);
+
+  it("persists ChangeMessageVisibility (0 returns a message at once, a longer one keeps it hidden)", async () => {
+    const dataDir = tempDir();
+    let { server, sqs } = await start(dataDir);
+    const QueueUrl = (
+      await sqs.send(new CreateQueueCommand({ QueueName: "cmv", Attributes: { VisibilityTimeout: "2" } }))
+    ).QueueUrl as string;
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: ["c-0", "c-1", "c-2"].map((b, i) => ({ Id: `e${i}`, MessageBody: b })),
+      }),
+    );
+    const received: Message[] = [];
+    while (received.length < 2) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 2 - received.length }),
+      );
+      received.push(...Messages);
+    }
+    const [nacked, extended] = received as [Message, Message];
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: nacked.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: extended.ReceiptHandle,
+        VisibilityTimeout: 60,
+      }),
+    );
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 2, notVisible: 1 });
+
+    await server.kill("SIGKILL");
+    sqs.destroy();
+    ({ server, sqs } = await start(dataDir));
+    const url2 = (await sqs.send(new GetQueueUrlCommand({ QueueName: "cmv" }))).QueueUrl as string;
+    expect(await counts(sqs, url2)).toEqual({ visible: 2, notVisible: 1 });
+    // Well past the queue's 2 s: the extended message must still be hidden.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const { got, extra } = await drain(sqs, url2, 2, 5_000);
+    expect(extra).toEqual([]);
+    const byBody = new Map(got.map((m) => [m.Body, m]));
+    expect([...byBody.keys()].sort()).toEqual(
+      ["c-0", "c-1", "c-2"].filter((b) => b !== extended.Body).sort(),
+    );
+    expect(byBody.get(nacked.Body)?.Attributes?.ApproximateReceiveCount).toBe("2");
+    expect(await counts(sqs, url2)).toEqual({ visible: 0, notVisible: 1 });
   }, 60_000);
 
   it("keeps every acknowledged send when killed in the middle of a burst", async () => {
