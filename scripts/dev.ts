@@ -90,7 +90,7 @@ try {
     logger: log,
   });
 
-  const env = `AWS_ENDPOINT_URL=${emulatorUrl} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=${config.region}`;
+  const env = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${config.region}`;
   process.stdout.write(
     [
       "",
@@ -100,7 +100,7 @@ try {
       `  dead letters  ${result.deadLetterQueue.url}`,
       `  job bucket    s3://${result.bucket.name}`,
       `  state         ${dataDir}${fresh ? " (started empty)" : "   (make dev FRESH=1 starts empty)"}`,
-      `  try           ${env} aws sqs list-queues`,
+      `  try           ${env} aws --endpoint-url ${emulatorUrl} sqs list-queues`,
       "ready: every part answers. Ctrl-C stops everything.",
       "",
     ].join("\n"),
