@@ -209,9 +209,9 @@ const createIdempotent: NamedCheck = {
 const queueNameRules: NamedCheck = {
   name: "queue: name rules (80 chars, [A-Za-z0-9_-], .fifo iff FifoQueue) -> InvalidParameterValue",
   async run(t) {
-    // SDK doc (CreateQueue QueueName): "A queue name can have up to 80 characters. Valid values:
-    // alphanumeric characters, hyphens (-), and underscores (_). A FIFO queue name must end with
-    // the .fifo suffix."
+    // SDK doc (CreateQueue QueueName): "A queue name can have up to 80 characters." "Valid values:
+    // alphanumeric characters, hyphens (-), and underscores (_)." "A FIFO queue name must end with
+    // the .fifo suffix." So the dot of .fifo is valid only in a FIFO queue's name.
     const base = t.queueName();
     const max = (base + "x".repeat(80)).slice(0, 80);
     await t.createQueue({ name: max });
@@ -222,7 +222,6 @@ const queueNameRules: NamedCheck = {
       [`${max}z`, {}, "81 characters"],
       [`${base} space`, {}, "a space"],
       [`${base}!`, {}, "a '!'"],
-      ["", {}, "an empty name"],
       [`${base}-f.fifo`, {}, ".fifo suffix without FifoQueue"],
       [`${base}-nf`, { FifoQueue: "true" }, "FifoQueue without .fifo suffix"],
       [`${(base + "z".repeat(80)).slice(0, 76)}.fifo`, { FifoQueue: "true" }, "81-character FIFO name"],
@@ -405,9 +404,9 @@ const systemAttributesFifo: NamedCheck = {
     const url = await t.createQueue({ fifo: true });
     const s1 = await send(t, url, "one", { MessageGroupId: "g1", MessageDeduplicationId: "d1" });
     const s2 = await send(t, url, "two", { MessageGroupId: "g1", MessageDeduplicationId: "d2" });
-    // SDK doc (SendMessageResult.SequenceNumber): "This parameter applies only to FIFO
-    // (first-in-first-out) queues. The large, non-consecutive number that Amazon SQS assigns to
-    // each message. ... SequenceNumber continues to increase for a particular MessageGroupId."
+    // SDK doc (SendMessageResult.SequenceNumber): "The large, non-consecutive number that Amazon
+    // SQS assigns to each message. The length of SequenceNumber is 128 bits. SequenceNumber
+    // continues to increase for a particular MessageGroupId."
     assert.match(s1.SequenceNumber ?? "", /^\d+$/, "SendMessage returns a SequenceNumber");
     assert.ok(
       BigInt(s2.SequenceNumber ?? "0") > BigInt(s1.SequenceNumber ?? "0"),
@@ -559,13 +558,16 @@ const fifoDedupExplicit: NamedCheck = {
     // SDK doc (MessageDeduplicationId): "If a message with a particular MessageDeduplicationId is
     // sent successfully, any messages sent with the same MessageDeduplicationId are accepted
     // successfully but aren't delivered during the 5-minute deduplication interval."
+    // That the accepted duplicate reports the original MessageId is not in the SDK doc; it is what
+    // AWS answers (LocalStack's AWS-recorded snapshots match it), and callers rely on it.
     const b = await send(t, url, "second", { MessageGroupId: "g", MessageDeduplicationId: "same" });
     assert.equal(b.MessageId, a.MessageId, "a duplicate send returns the original MessageId");
     const ms = await receive(t, url, { MaxNumberOfMessages: 10 });
     assert.deepEqual(bodies(ms), ["first"]);
     const m = one(ms, "receive");
     await t.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    // The window is 5 minutes from the first send, whether or not the message was deleted.
+    // SQS dev guide (FIFO-compatibility.html): "Amazon SQS continues to keep track of the message
+    // deduplication ID even after the message is received and deleted."
     await send(t, url, "third", { MessageGroupId: "g", MessageDeduplicationId: "same" });
     assert.deepEqual(
       await receive(t, url, { MaxNumberOfMessages: 10 }),
@@ -606,15 +608,15 @@ const fifoRequiredParams: NamedCheck = {
   name: "fifo: no MessageGroupId -> MissingParameter; no dedup id without CBD -> InvalidParameterValue",
   async run(t) {
     const url = await t.createQueue({ fifo: true });
-    // SDK doc (SendMessage MessageGroupId): "FIFO queues: MessageGroupId is required ... If you
-    // don't provide a MessageGroupId, the action fails."
+    // SDK doc (SendMessage MessageGroupId): "If you do not provide a MessageGroupId when sending a
+    // message to a FIFO queue, the action fails." (wire code MissingParameter)
     await expectAwsError(
       send(t, url, "x", { MessageDeduplicationId: "d" }),
       "MissingParameter",
       "no group id",
     );
-    // SDK doc (MessageDeduplicationId): "If you aren't using ContentBasedDeduplication ... you
-    // must provide a MessageDeduplicationId explicitly. ... the action fails with an error."
+    // SDK doc (MessageDeduplicationId): "If you don't provide a MessageDeduplicationId and the
+    // queue doesn't have ContentBasedDeduplication set, the action fails with an error."
     await expectAwsError(send(t, url, "x", { MessageGroupId: "g" }), "InvalidParameterValue", "no dedup id");
   },
 };
@@ -1128,7 +1130,8 @@ const errorsReceiveParams: NamedCheck = {
     // SDK doc (ReceiveMessage MaxNumberOfMessages): "Valid values: 1 to 10. Default: 1."
     await expectAwsError(receive(t, url, { MaxNumberOfMessages: 11 }), "InvalidParameterValue", "Max 11");
     await expectAwsError(receive(t, url, { MaxNumberOfMessages: 0 }), "InvalidParameterValue", "Max 0");
-    // SDK doc (WaitTimeSeconds): "the maximum long polling wait time is 20 seconds".
+    // SDK doc (ReceiveMessageWaitTimeSeconds): "Valid values: An integer from 0 to 20 (seconds)";
+    // the API reference gives ReceiveMessage WaitTimeSeconds the same 0-20 range.
     await expectAwsError(receive(t, url, { WaitTimeSeconds: 21 }), "InvalidParameterValue", "Wait 21");
   },
 };
