@@ -326,21 +326,36 @@ function filterAttributes(
 
 // ---- receipt handles ----------------------------------------------------------------------
 
-function makeReceipt(arn: string, id: string): string {
-  return Buffer.from(`${arn}\n${id}\n${randomBytes(12).toString("hex")}`, "utf8").toString("base64url");
+// A handle is 28 bytes, base64url: the message id (16), a tag of the queue ARN (4) and a nonce (8)
+// that makes each receive's handle different. Short on purpose: clients sign every request body.
+const arnTags = new Map<string, Buffer>();
+function arnTag(arn: string): Buffer {
+  let tag = arnTags.get(arn);
+  if (!tag) {
+    tag = createHash("sha1").update(arn).digest().subarray(0, 4);
+    arnTags.set(arn, tag);
+  }
+  return tag;
 }
 
-function parseReceipt(handle: unknown): { arn: string; id: string } | undefined {
-  if (typeof handle !== "string" || handle === "" || handle.length > 1024) return undefined;
-  const parts = Buffer.from(handle, "base64url").toString("utf8").split("\n");
-  if (parts.length !== 3 || !parts[0]?.startsWith("arn:aws:sqs:") || !parts[1]) return undefined;
-  return { arn: parts[0], id: parts[1] };
+function makeReceipt(arn: string, id: string): string {
+  return Buffer.concat([Buffer.from(id.replaceAll("-", ""), "hex"), arnTag(arn), randomBytes(8)]).toString(
+    "base64url",
+  );
+}
+
+function parseReceipt(handle: unknown, arn: string): string | undefined {
+  if (typeof handle !== "string" || !/^[A-Za-z0-9_-]{38}$/.test(handle)) return undefined;
+  const bytes = Buffer.from(handle, "base64url");
+  if (!bytes.subarray(16, 20).equals(arnTag(arn))) return undefined;
+  const hex = bytes.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function resolveReceipt(m: Model, q: Queue, handle: unknown): { msg?: Message; current: boolean } {
-  const parsed = parseReceipt(handle);
-  if (!parsed || parsed.arn !== q.arn) throw sqsErrors.receiptHandleIsInvalid(String(handle ?? ""));
-  const msg = getQueue(m, q.arn).messages.get(parsed.id);
+  const id = parseReceipt(handle, q.arn);
+  if (!id) throw sqsErrors.receiptHandleIsInvalid(String(handle ?? ""));
+  const msg = getQueue(m, q.arn).messages.get(id);
   return { msg, current: msg?.receipt === handle };
 }
 
