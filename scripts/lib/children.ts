@@ -1,7 +1,9 @@
 /**
  * Child processes of the launcher: start a Node script, wait until its health URL answers, stop
- * it. Each child gets an IPC channel only so that it can notice the launcher dying (the channel
- * closes) and stop itself; nothing is sent over it.
+ * it. Each child runs in its own process group, so a terminal's Ctrl-C reaches only the launcher,
+ * which then stops the children in order (otherwise a child could exit first and look like a
+ * crash). Each child also gets an IPC channel, only so it can notice the launcher dying (the
+ * channel closes) and stop itself; nothing is sent over it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -29,6 +31,7 @@ export function startChild(spec: ChildSpec, cwd: string): Child {
     cwd,
     env: spec.env ?? process.env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    detached: true,
   });
   const exited = once(child, "exit").then(([code, signal]) => ({
     code: code as number | null,
