@@ -24,7 +24,10 @@ let boundPort: number;
 
 if (values.server === "ours") {
   const { startEmulator } = await import("../../emulators/aws/server.ts");
-  const emulator = await startEmulator({ host: "127.0.0.1", port, ...(dataDir ? { dataDir } : {}) });
+  const { pino } = await import("pino");
+  // Unexpected errors (InternalFailure) go to stderr, which the parent collects.
+  const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+  const emulator = await startEmulator({ host: "127.0.0.1", port, logger, ...(dataDir ? { dataDir } : {}) });
   boundPort = emulator.port;
   close = () => emulator.close();
 } else if (values.server === "fauxqs") {
