@@ -238,6 +238,16 @@ for (const protocol of ["json", "query"] as const) {
       });
     });
 
+    it("empty results: receive-message on an empty queue, list-queues and list-queue-tags with nothing to list", async () => {
+      // Query clients need <ReceiveMessageResult/> etc. even when there is nothing in it.
+      const receive = await ok("receive-message", "--queue-url", queueUrl, "--wait-time-seconds", "0");
+      expect(receive.Messages ?? []).toEqual([]);
+      const list = await ok("list-queues", "--queue-name-prefix", `none-${randomUUID().slice(0, 8)}`);
+      expect(list.QueueUrls ?? []).toEqual([]);
+      const tags = await ok("list-queue-tags", "--queue-url", queueUrl);
+      expect(tags.Tags ?? {}).toEqual({});
+    });
+
     it("a FIFO send without a group id is MissingParameter (no AWS.SimpleQueueService. prefix)", async () => {
       const r = await aws("send-message", "--queue-url", queueUrl, "--message-body", "no group");
       expect(r.code).not.toBe(0);
