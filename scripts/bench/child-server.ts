@@ -27,7 +27,7 @@ export interface SpawnServerOptions {
 }
 
 export function spawnServer(options: SpawnServerOptions = {}): Promise<ChildServer> {
-  const args = [SERVE, "--server", options.server ?? "ours", "--port", String(options.port ?? 0)];
+  const args = [SERVE, "--server", options.server ?? "ours", "--port", String(options.port ?? 0), "--log"];
   if (options.dataDir) args.push("--data-dir", options.dataDir);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

@@ -1,6 +1,6 @@
 /**
  * One SQS server in its own process, for the benchmark (`scripts/bench/sqs.ts`) and the
- * emulator tests: `node scripts/bench/serve.ts --server ours|fauxqs --port N [--data-dir DIR]`.
+ * emulator tests: `node scripts/bench/serve.ts --server ours|fauxqs --port N [--data-dir DIR] [--log]`.
  *
  * Listens on 127.0.0.1 (fauxqs with --data-dir: its SQLite persistence, which binds 0.0.0.0),
  * prints `listening <port>` on stdout once bound, and exits on SIGTERM/SIGINT. Runs the server
@@ -14,6 +14,8 @@ const { values } = parseArgs({
     server: { type: "string", default: "ours" },
     port: { type: "string", default: "0" },
     "data-dir": { type: "string" },
+    /** Log the emulator's unexpected errors to stderr (off in the benchmark: pino costs memory). */
+    log: { type: "boolean", default: false },
   },
 });
 const port = Number(values.port);
@@ -24,10 +26,18 @@ let boundPort: number;
 
 if (values.server === "ours") {
   const { startEmulator } = await import("../../emulators/aws/server.ts");
-  const { pino } = await import("pino");
-  // Unexpected errors (InternalFailure) go to stderr, which the parent collects.
-  const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const emulator = await startEmulator({ host: "127.0.0.1", port, logger, ...(dataDir ? { dataDir } : {}) });
+  // With --log, unexpected errors (InternalFailure) go to stderr, which the parent collects.
+  let logger: import("pino").Logger | undefined;
+  if (values.log) {
+    const { pino } = await import("pino");
+    logger = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+  }
+  const emulator = await startEmulator({
+    host: "127.0.0.1",
+    port,
+    ...(logger ? { logger } : {}),
+    ...(dataDir ? { dataDir } : {}),
+  });
   boundPort = emulator.port;
   close = () => emulator.close();
 } else if (values.server === "fauxqs") {
