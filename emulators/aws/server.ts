@@ -9,8 +9,14 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { AwsError, commonErrors } from "./core/aws-error.ts";
 import { type Clock, type RequestContext, systemClock } from "./core/context.ts";
-import type { EmulatedService, ServiceDeps } from "./core/emulated-service.ts";
+import {
+  defaultSettings,
+  type EmulatedService,
+  type EmulatorSettings,
+  type ServiceDeps,
+} from "./core/emulated-service.ts";
 import { type Journal, memoryJournal, openJournal, type Persistable } from "./core/persistence.ts";
+import { createPorts } from "./core/ports.ts";
 import { credentialScope, route } from "./core/router.ts";
 import type { HttpRequest, HttpResponse, RpcService } from "./core/service.ts";
 import { jsonError, jsonResponse, parseJsonRequest } from "./protocols/aws-json.ts";
@@ -28,6 +34,8 @@ export interface EmulatorOptions {
   accountId?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Overrides of the AWS-like timings (tests make them short). */
+  settings?: Partial<EmulatorSettings>;
 }
 
 export interface Emulator {
@@ -51,9 +59,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = options.logger;
 
   let journal: Journal = memoryJournal;
+  const settings: EmulatorSettings = {
+    ...defaultSettings,
+    ...options.settings,
+    ec2: { ...defaultSettings.ec2, ...options.settings?.ec2 },
+  };
+  const { ports, provide } = createPorts();
   const services = factories.map(([name, create]) =>
-    create({ clock, region, accountId, record: (change) => journal.record(name, change) }),
+    create({ clock, region, accountId, ports, settings, record: (change) => journal.record(name, change) }),
   );
+  for (const s of services) if (s.provides) provide(s.provides);
   if (options.dataDir) {
     const persistable: Record<string, Persistable> = {};
     for (const s of services) if (s.persistence) persistable[s.name] = s.persistence;

@@ -374,7 +374,7 @@ describe(`SQS persistence across kill -9 (${SERVER})`, () => {
     "survives a crash between writing the compacted snapshot and emptying the journal",
     async () => {
       // On open the emulator compacts: snapshot.json (tmp + rename) now holds every change, then
-      // journal.ndjson is emptied. A kill between the two leaves both; the next open must not
+      // the old journal is removed. A kill between the two leaves both; the next open must not
       // apply those changes twice.
       const dataDir = tempDir();
       let { server, sqs } = await start(dataDir);
@@ -390,7 +390,9 @@ describe(`SQS persistence across kill -9 (${SERVER})`, () => {
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: b, MessageGroupId: "g" }));
       await server.kill("SIGKILL");
       sqs.destroy();
-      const journalPath = path.join(dataDir, "journal.ndjson");
+      const journals = fs.readdirSync(dataDir).filter((f) => /^journal.*\.ndjson$/.test(f));
+      expect(journals, "one journal before the restart").toHaveLength(1);
+      const journalPath = path.join(dataDir, journals[0] as string);
       const journal = fs.readFileSync(journalPath);
       expect(journal.length, "the sends are in the journal").toBeGreaterThan(0);
 

@@ -3,6 +3,8 @@ import * as sdk from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { AwsError } from "../../emulators/aws/core/aws-error.ts";
 import { systemClock } from "../../emulators/aws/core/context.ts";
+import { defaultSettings } from "../../emulators/aws/core/emulated-service.ts";
+import { createPorts } from "../../emulators/aws/core/ports.ts";
 import { sqsErrors } from "../../emulators/aws/sqs/errors.ts";
 import { createSqs } from "../../emulators/aws/sqs/index.ts";
 
@@ -14,6 +16,8 @@ describe("SQS surface", () => {
     record: () => {},
     region: "us-east-1",
     accountId: "000000000000",
+    ports: createPorts().ports,
+    settings: defaultSettings,
   });
 
   it("every action has a Command in @aws-sdk/client-sqs", () => {

@@ -1,5 +1,6 @@
 import type { RequestContext } from "./context.ts";
 import type { Persistable } from "./persistence.ts";
+import type { Ports } from "./ports.ts";
 import type { HttpRequest, HttpResponse, RpcService } from "./service.ts";
 
 /** What the server needs from each emulated service. */
@@ -13,6 +14,8 @@ export interface EmulatedService {
   persistence?: Persistable;
   /** Shown by `GET /_emulator/health`. */
   health(): Record<string, unknown>;
+  /** The cross-service ports this service owns (see ports.ts). */
+  provides?: Partial<Ports>;
   /** Stop timers and wake long polls. */
   close?(): void;
 }
@@ -23,4 +26,20 @@ export interface ServiceDeps {
   record(change: unknown): void;
   region: string;
   accountId: string;
+  /** Other services, reached only through these. */
+  ports: Ports;
+  settings: EmulatorSettings;
 }
+
+/** Tunables with AWS-like defaults; tests shorten them. */
+export interface EmulatorSettings {
+  /** How often SQS publishes its AWS/SQS metrics (AWS: every 60 s; 10 s here so 10-s alarms work). */
+  sqsMetricsIntervalMs: number;
+  /** EC2 state transition durations. */
+  ec2: { pendingMs: number; stoppingMs: number; shuttingDownMs: number; rebootMs: number };
+}
+
+export const defaultSettings: EmulatorSettings = {
+  sqsMetricsIntervalMs: 10_000,
+  ec2: { pendingMs: 3_000, stoppingMs: 3_000, shuttingDownMs: 2_000, rebootMs: 2_000 },
+};

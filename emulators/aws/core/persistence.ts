@@ -2,7 +2,7 @@
  * Durable state for the emulator: a snapshot plus an append-only journal of model changes.
  *
  * Every model mutation is a plain JSON "change" applied by the service's own reducer; the same
- * change is appended to `journal.ndjson`. Writes for one request are flushed with one
+ * change is appended to the journal (`journal.<generation>.ndjson`). Writes for one request are flushed with one
  * synchronous write before the response is sent, so anything a client saw acknowledged
  * survives `kill -9` (the page cache outlives the process). On open, the snapshot is loaded,
  * the journal replayed (a torn last line is ignored), and both are compacted into a new snapshot.
@@ -34,20 +34,31 @@ export const memoryJournal: Journal = {
 };
 
 const SNAPSHOT = "snapshot.json";
-const JOURNAL = "journal.ndjson";
+const journalName = (generation: number) => `journal.${generation}.ndjson`;
 const COMPACT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The snapshot names the generation of the journal that continues it. Compaction writes a
+ * snapshot of generation N+1 (atomically, by rename) before it starts journal N+1, so a kill at
+ * any point leaves either the old snapshot with its journal or the new one: never a journal
+ * replayed over a snapshot that already holds it.
+ */
 export function openJournal(dataDir: string, services: Record<string, Persistable>): Journal {
   fs.mkdirSync(dataDir, { recursive: true });
   const snapshotPath = path.join(dataDir, SNAPSHOT);
-  const journalPath = path.join(dataDir, JOURNAL);
 
+  let generation = 0;
   if (fs.existsSync(snapshotPath)) {
-    const saved = JSON.parse(fs.readFileSync(snapshotPath, "utf8")) as { services?: Record<string, unknown> };
+    const saved = JSON.parse(fs.readFileSync(snapshotPath, "utf8")) as {
+      generation?: number;
+      services?: Record<string, unknown>;
+    };
+    generation = saved.generation ?? 0;
     for (const [name, data] of Object.entries(saved.services ?? {})) services[name]?.restore(data);
   }
-  if (fs.existsSync(journalPath)) {
-    for (const line of fs.readFileSync(journalPath, "utf8").split("\n")) {
+  const current = path.join(dataDir, journalName(generation));
+  if (fs.existsSync(current)) {
+    for (const line of fs.readFileSync(current, "utf8").split("\n")) {
       if (!line) continue;
       let entry: { s: string; c: unknown };
       try {
@@ -59,20 +70,27 @@ export function openJournal(dataDir: string, services: Record<string, Persistabl
     }
   }
 
-  const compact = () => {
+  /** Snapshot of everything as generation+1, then a fresh journal for it; old journals go. */
+  const compact = (): number => {
+    const next = generation + 1;
     const all: Record<string, unknown> = {};
     for (const [name, svc] of Object.entries(services)) all[name] = svc.snapshot();
     const tmp = `${snapshotPath}.tmp`;
-    const fd = fs.openSync(tmp, "w");
-    fs.writeSync(fd, JSON.stringify({ version: 1, services: all }));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    const out = fs.openSync(tmp, "w");
+    fs.writeSync(out, JSON.stringify({ version: 1, generation: next, services: all }));
+    fs.fsyncSync(out);
+    fs.closeSync(out);
     fs.renameSync(tmp, snapshotPath);
-    fs.writeFileSync(journalPath, "");
+    generation = next;
+    const journalFd = fs.openSync(path.join(dataDir, journalName(generation)), "w");
+    for (const name of fs.readdirSync(dataDir)) {
+      if (/^journal\.\d+\.ndjson$/.test(name) && name !== journalName(generation))
+        fs.rmSync(path.join(dataDir, name));
+    }
+    return journalFd;
   };
-  compact();
 
-  let fd = fs.openSync(journalPath, "a");
+  let fd = compact();
   let written = 0;
   let pending: string[] = [];
   let scheduled = false;
@@ -86,8 +104,7 @@ export function openJournal(dataDir: string, services: Record<string, Persistabl
     written += text.length;
     if (written > COMPACT_BYTES) {
       fs.closeSync(fd);
-      compact();
-      fd = fs.openSync(journalPath, "a");
+      fd = compact();
       written = 0;
     }
   };

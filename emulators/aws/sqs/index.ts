@@ -1,7 +1,9 @@
 /** SQS: JSON 1.0 (query-compatible, what current SDKs send) and the query protocol. */
 import type { EmulatedService, ServiceDeps } from "../core/emulated-service.ts";
 import type { RpcService } from "../core/service.ts";
-import { counts, createModel } from "./model.ts";
+import { sendMessage } from "./messages.ts";
+import { createStats, publishQueueMetrics } from "./metrics.ts";
+import { counts, createModel, getQueue } from "./model.ts";
 import { createMoveTasks } from "./move-tasks.ts";
 import { sqsOperations } from "./operations.ts";
 import { sqsQuery } from "./query.ts";
@@ -11,8 +13,14 @@ import { createWaiters } from "./waiters.ts";
 export function createSqs(deps: ServiceDeps): EmulatedService {
   const state = emptyState();
   const waiters = createWaiters();
-  const model = createModel(state, deps.clock, waiters, deps.record);
+  const stats = createStats();
+  const model = createModel(state, deps.clock, waiters, stats, deps.record);
   const tasks = createMoveTasks(model);
+  const metricsTimer = setInterval(
+    () => publishQueueMetrics(model, stats, deps.ports),
+    deps.settings.sqsMetricsIntervalMs,
+  );
+  metricsTimer.unref();
 
   const rpc: RpcService = {
     name: "sqs",
@@ -49,7 +57,24 @@ export function createSqs(deps: ServiceDeps): EmulatedService {
       }
       return { queues: state.queues.size, messages };
     },
+    provides: {
+      // SNS delivery to a subscribed queue: a send like any other, owned by this account.
+      sendToQueue(queueArn, delivery) {
+        sendMessage(
+          model,
+          getQueue(model, queueArn),
+          {
+            MessageBody: delivery.body,
+            ...(delivery.attributes && { MessageAttributes: delivery.attributes }),
+            ...(delivery.groupId !== undefined && { MessageGroupId: delivery.groupId }),
+            ...(delivery.dedupId !== undefined && { MessageDeduplicationId: delivery.dedupId }),
+          },
+          deps.accountId,
+        );
+      },
+    },
     close() {
+      clearInterval(metricsTimer);
       waiters.close();
       tasks.close();
     },

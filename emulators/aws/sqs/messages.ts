@@ -147,6 +147,8 @@ export function store(m: Model, q: Queue, p: Prepared, senderId: string): SendRe
     ...(sequence !== undefined && { sequence }),
   });
   m.waiters.wake(q.arn);
+  m.stats.count(q.arn, "NumberOfMessagesSent");
+  m.stats.sentBytes(q.arn, messageBytes(p.body, p.attributes));
   return result(message.id, message.sequenceNumber);
 }
 
@@ -202,7 +204,10 @@ export async function receiveMessages(
     if (!q) return [];
     const got = takeAvailable(m, q, opts);
     const now = m.clock.now();
-    if (got.length > 0 || now >= deadline) return got;
+    if (got.length > 0 || now >= deadline) {
+      if (got.length === 0) m.stats.count(arn, "NumberOfEmptyReceives");
+      return got;
+    }
     await m.waiters.wait(arn, deadline, nextVisibleAt(q, now), now);
   }
 }
@@ -374,6 +379,7 @@ export function deleteMessage(m: Model, q: Queue, handle: unknown): void {
     return;
   }
   m.commit({ t: "deleted", arn: q.arn, id: msg.id });
+  m.stats.count(q.arn, "NumberOfMessagesDeleted");
   if (q.fifo) m.waiters.wake(q.arn); // its group may now be free
 }
 

@@ -14,6 +14,7 @@ import {
 } from "./attributes.ts";
 import { sqsErrors } from "./errors.ts";
 import { MAX_QUEUE_NAME_LENGTH, MAX_TAGS, PURGE_INTERVAL_MS } from "./limits.ts";
+import type { QueueStats } from "./metrics.ts";
 import { apply, type Change, type Queue, type QueueMeta, type SqsState } from "./state.ts";
 import type { Waiters } from "./waiters.ts";
 
@@ -21,6 +22,8 @@ export interface Model {
   state: SqsState;
   clock: Clock;
   waiters: Waiters;
+  /** Counters for the AWS/SQS metrics (not state: they reset every publication). */
+  stats: QueueStats;
   /** Applies a change and journals it. */
   commit(change: Change): void;
 }
@@ -29,12 +32,14 @@ export function createModel(
   state: SqsState,
   clock: Clock,
   waiters: Waiters,
+  stats: QueueStats,
   record: (c: Change) => void,
 ): Model {
   return {
     state,
     clock,
     waiters,
+    stats,
     commit(change) {
       apply(state, change);
       record(change);
