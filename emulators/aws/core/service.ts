@@ -29,6 +29,8 @@ export interface QueryBinding {
   decode(action: string, params: Map<string, string>): Input;
   /** Operation output -> the XML inside `<ActionResult>`. */
   encode(action: string, output: unknown): string;
+  /** Actions whose answer has no `<ActionResult>` element at all (the rest always have one). */
+  voidActions: ReadonlySet<string>;
 }
 
 /** An RPC-style service (JSON 1.0/1.1 and/or query). S3 is routed separately (REST). */

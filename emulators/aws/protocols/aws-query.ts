@@ -41,7 +41,7 @@ export function queryResponse(
   const xmlns = binding?.xmlns ?? "";
   const body =
     `${XML_DECL}<${action}Response xmlns="${xmlns}">` +
-    (result ? `<${action}Result>${result}</${action}Result>` : "") +
+    (binding?.voidActions.has(action) ? "" : `<${action}Result>${result}</${action}Result>`) +
     `<ResponseMetadata>${el("RequestId", requestId)}</ResponseMetadata></${action}Response>`;
   return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
 }

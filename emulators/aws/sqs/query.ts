@@ -185,4 +185,15 @@ export const sqsQuery: QueryBinding = {
   xmlns: "http://queue.amazonaws.com/doc/2012-11-05/",
   decode,
   encode,
+  voidActions: new Set([
+    "AddPermission",
+    "ChangeMessageVisibility",
+    "DeleteMessage",
+    "DeleteQueue",
+    "PurgeQueue",
+    "RemovePermission",
+    "SetQueueAttributes",
+    "TagQueue",
+    "UntagQueue",
+  ]),
 };
