@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { createCloudWatch } from "./cloudwatch/index.ts";
 import { AwsError, commonErrors } from "./core/aws-error.ts";
 import { type Clock, type RequestContext, systemClock } from "./core/context.ts";
 import {
@@ -19,9 +20,12 @@ import { type Journal, memoryJournal, openJournal, type Persistable } from "./co
 import { createPorts } from "./core/ports.ts";
 import { credentialScope, route } from "./core/router.ts";
 import type { HttpRequest, HttpResponse, RpcService } from "./core/service.ts";
+import { createEc2 } from "./ec2/index.ts";
+import { createLogs } from "./logs/index.ts";
 import { jsonError, jsonResponse, parseJsonRequest } from "./protocols/aws-json.ts";
 import { parseQueryRequest, queryError, queryParams, queryResponse } from "./protocols/aws-query.ts";
 import { createS3 } from "./s3/index.ts";
+import { createSns } from "./sns/index.ts";
 import { createSqs } from "./sqs/index.ts";
 
 export interface EmulatorOptions {
@@ -50,6 +54,10 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const factories: Array<[string, (deps: ServiceDeps) => EmulatedService]> = [
   ["sqs", createSqs],
   ["s3", createS3],
+  ["sns", createSns],
+  ["cloudwatch", createCloudWatch],
+  ["logs", createLogs],
+  ["ec2", createEc2],
 ];
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -161,7 +169,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       : queryError(service, awsError, requestId);
   }
 
-  function control(req: HttpRequest): HttpResponse {
+  async function control(req: HttpRequest): Promise<HttpResponse> {
+    const owner = services.find((s) => req.path.startsWith(`/_emulator/${s.name}/`));
+    const answer = owner?.control ? await owner.control(req) : undefined;
+    if (answer) return answer;
     if (req.path === "/_emulator/health" && req.method === "GET") {
       const body = {
         status: "running",

@@ -14,6 +14,8 @@ export interface EmulatedService {
   persistence?: Persistable;
   /** Shown by `GET /_emulator/health`. */
   health(): Record<string, unknown>;
+  /** Its own control routes, under `/_emulator/<name>/` (e.g. the SNS email outbox). */
+  control?: (req: HttpRequest) => HttpResponse | Promise<HttpResponse> | undefined;
   /** The cross-service ports this service owns (see ports.ts). */
   provides?: Partial<Ports>;
   /** Stop timers and wake long polls. */

@@ -23,6 +23,8 @@ export type Operation = (input: Input, ctx: RequestContext) => unknown | Promise
 
 /** Query (form-encoded, XML answers) wire details of a service; the shapes are the service's data. */
 export interface QueryBinding {
+  /** "ec2": EC2's variant (no `<ActionResult>` wrapper, `<requestId>` first, `<Response><Errors>` errors). */
+  flavor?: "query" | "ec2";
   version: string;
   xmlns: string;
   /** Flat `A.1.B=x` params -> the same input object the JSON protocol would carry. */
@@ -30,7 +32,7 @@ export interface QueryBinding {
   /** Operation output -> the XML inside `<ActionResult>`. */
   encode(action: string, output: unknown): string;
   /** Actions whose answer has no `<ActionResult>` element at all (the rest always have one). */
-  voidActions: ReadonlySet<string>;
+  voidActions?: ReadonlySet<string>;
 }
 
 /** An RPC-style service (JSON 1.0/1.1 and/or query). S3 is routed separately (REST). */

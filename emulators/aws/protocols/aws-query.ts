@@ -39,14 +39,32 @@ export function queryResponse(
   const binding = service.query;
   const result = binding ? binding.encode(action, output) : "";
   const xmlns = binding?.xmlns ?? "";
+  if (binding?.flavor === "ec2") {
+    const body = `${XML_DECL}<${action}Response xmlns="${xmlns}">${el("requestId", requestId)}${result}</${action}Response>`;
+    return {
+      status: 200,
+      headers: { "content-type": "text/xml;charset=UTF-8", "x-amzn-requestid": requestId },
+      body,
+    };
+  }
   const body =
     `${XML_DECL}<${action}Response xmlns="${xmlns}">` +
-    (binding?.voidActions.has(action) ? "" : `<${action}Result>${result}</${action}Result>`) +
+    (binding?.voidActions?.has(action) ? "" : `<${action}Result>${result}</${action}Result>`) +
     `<ResponseMetadata>${el("RequestId", requestId)}</ResponseMetadata></${action}Response>`;
   return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
 }
 
 export function queryError(service: RpcService | undefined, err: AwsError, requestId: string): HttpResponse {
+  if (service?.query?.flavor === "ec2") {
+    const body =
+      `${XML_DECL}<Response><Errors><Error>${el("Code", err.queryCode)}${el("Message", err.message)}</Error></Errors>` +
+      `${el("RequestID", requestId)}</Response>`;
+    return {
+      status: err.status,
+      headers: { "content-type": "text/xml;charset=UTF-8", "x-amzn-requestid": requestId },
+      body,
+    };
+  }
   const xmlns = service?.query?.xmlns ?? "";
   const body =
     `${XML_DECL}<ErrorResponse xmlns="${xmlns}"><Error>` +

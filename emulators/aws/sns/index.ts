@@ -1,0 +1,6 @@
+/** Placeholder until the service lands: registered so the server wiring is in place. */
+import type { EmulatedService, ServiceDeps } from "../core/emulated-service.ts";
+
+export function createSns(_deps: ServiceDeps): EmulatedService {
+  return { name: "sns", health: () => ({}) };
+}
