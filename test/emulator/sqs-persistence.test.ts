@@ -349,11 +349,12 @@ describe(`SQS persistence across kill -9 (${SERVER})`, () => {
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: b }));
       await server.kill("SIGKILL");
       sqs.destroy();
-      // A write cut short by a power loss: half a change, no newline.
-      fs.appendFileSync(
-        path.join(dataDir, "journal.ndjson"),
-        '{"s":"sqs","c":{"t":"sent","arn":"arn:aws:sqs:us-e',
-      );
+      // A write cut short by a power loss: half a change, no newline, at the end of the journal.
+      const journals = fs.readdirSync(dataDir).filter((f) => /^journal.*\.ndjson$/.test(f));
+      expect(journals, "one journal").toHaveLength(1);
+      const journalPath = path.join(dataDir, journals[0] as string);
+      expect(fs.readFileSync(journalPath, "utf8")).toContain('"t-2"');
+      fs.appendFileSync(journalPath, '{"s":"sqs","c":{"t":"sent","arn":"arn:aws:sqs:us-e');
 
       ({ server, sqs } = await start(dataDir));
       const url2 = (await sqs.send(new GetQueueUrlCommand({ QueueName: "torn-line" }))).QueueUrl as string;
