@@ -101,7 +101,7 @@ for (const bin of candidateClis()) {
 }
 
 const missingHint: Record<Protocol, string> = {
-  json: "install aws-cli v1 with botocore >= 1.31 (pip install awscli) or a current v2",
+  json: "install a recent aws-cli v1 (pip install awscli) or a current aws-cli v2",
   query: "install Debian's aws-cli 2.9.19 with `apt-get install awscli` (about 10 s here)",
 };
 
