@@ -96,6 +96,22 @@ export const configSchema = z
       maxRequestBodyBytes: int(1, 10_485_760),
       maxTokens: int(1, 32_768),
     }),
+    gateway: z
+      .strictObject({
+        allowedOrigins: z
+          .array(
+            text(
+              /^[a-z][a-z0-9+.-]*:\/\/(\*|[^/:*\s]+(:(\d{1,5}|\*))?)$/,
+              "an origin pattern: scheme://host, scheme://host:port, scheme://host:* (any port) or scheme://* (any host)",
+            ),
+            { error: says('must be a list, e.g. ["http://localhost:*"]') },
+          )
+          .describe("CORS: origins allowed to call the gateway from a browser or app."),
+        model: text(/^[\w.:-]{1,128}$/, "a model name: 1..128 of letters, digits and . : - _").describe(
+          "The model recorded in each job and sent as its Model message attribute.",
+        ),
+      })
+      .describe("The HTTP API (services/gateway)."),
     users: z.array(user, { error: says("must be a list of users") }).describe("Local Cognito users."),
   })
   .superRefine((config, ctx) => {
