@@ -46,6 +46,67 @@ const user = z.strictObject({
   }),
 });
 
+/** OAuth scopes an app client may be allowed (Cognito's standard and reserved ones). */
+export const COGNITO_SCOPES = [
+  "openid",
+  "email",
+  "phone",
+  "profile",
+  "aws.cognito.signin.user.admin",
+] as const;
+/** The ExplicitAuthFlows the mock understands (cognito-idp InitiateAuth). */
+export const COGNITO_AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] as const;
+
+const url = (rule: string) =>
+  z.url({ error: says(`must be ${rule}`), protocol: /^https?$/, normalize: false });
+
+const cognitoClient = z.strictObject({
+  name: text(/^[\w\s+=,.@-]{1,128}$/, "a client name: 1..128 of letters, digits, spaces and + = , . @ - _"),
+  clientId: text(/^[a-z0-9]{26}$/, "26 lowercase letters or digits, like a Cognito app client id"),
+  clientSecret: text(
+    /^[a-z0-9]{51,52}$/,
+    "51 or 52 lowercase letters or digits, like a Cognito client secret",
+  )
+    .optional()
+    .describe("Present for a confidential client; a public client (CLI, browser) has none."),
+  callbackUrls: z
+    .array(url("an http(s) URL, matched exactly (scheme, host, port, path, trailing slash)"), {
+      error: says('must be a list of URLs, e.g. ["http://127.0.0.1:8765/callback"]'),
+    })
+    .describe("Allowed redirect_uri values (Cognito CallbackURLs)."),
+  logoutUrls: z
+    .array(url("an http(s) URL"), { error: says("must be a list of URLs") })
+    .describe("Allowed logout_uri values (Cognito LogoutURLs)."),
+  scopes: z
+    .array(z.enum(COGNITO_SCOPES, { error: says(`must be one of ${COGNITO_SCOPES.join(", ")}`) }), {
+      error: says('must be a list of scopes, e.g. ["openid", "email", "profile"]'),
+    })
+    .describe("AllowedOAuthScopes."),
+  authFlows: z
+    .array(z.enum(COGNITO_AUTH_FLOWS, { error: says(`must be one of ${COGNITO_AUTH_FLOWS.join(", ")}`) }), {
+      error: says('must be a list, e.g. ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]'),
+    })
+    .describe("ExplicitAuthFlows for InitiateAuth."),
+  preventUserExistenceErrors: bool()
+    .optional()
+    .describe("Cognito's PreventUserExistenceErrors: true (ENABLED, the default) or false (LEGACY)."),
+});
+
+const cognito = z
+  .strictObject({
+    userPoolId: text(/^[a-z]{2}(-[a-z]+)+-\d_[A-Za-z0-9]{9}$/, "a user pool id such as us-east-1_TinyLlama"),
+    clients: z.array(cognitoClient, { error: says("must be a list of app clients") }),
+    tokenValidity: z.strictObject({
+      idTokenMinutes: int(5, 1440),
+      accessTokenMinutes: int(5, 1440),
+      refreshTokenDays: int(1, 3650),
+    }),
+    allowAnyLoopbackPort: bool().describe(
+      "Opt-in RFC 8252 7.3: a registered http://127.0.0.1|localhost|[::1] callback matches on any port. Real Cognito matches exactly: keep false to catch that.",
+    ),
+  })
+  .describe("Mock Cognito user pool (emulators/cognito); its users are `users`.");
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of this schema, for editors."),
@@ -113,6 +174,7 @@ export const configSchema = z
       })
       .describe("The HTTP API (services/gateway)."),
     users: z.array(user, { error: says("must be a list of users") }).describe("Local Cognito users."),
+    cognito,
   })
   .superRefine((config, ctx) => {
     const names = config.users.map((u) => u.username);
@@ -130,6 +192,20 @@ export const configSchema = z
         code: "custom",
         path: ["users"],
         message: `must hold at least two ordinary users and one in group "admins" (has ${ordinary} and ${admins})`,
+      });
+    const clientIds = config.cognito.clients.map((c) => c.clientId);
+    const dupClient = clientIds.find((id, i) => clientIds.indexOf(id) !== i);
+    if (dupClient)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cognito", "clients"],
+        message: `has client id ${dupClient} twice: client ids must be unique`,
+      });
+    if (!config.cognito.userPoolId.startsWith(`${config.region}_`))
+      ctx.addIssue({
+        code: "custom",
+        path: ["cognito", "userPoolId"],
+        message: `must start with the region: ${config.region}_ (Cognito pool ids do)`,
       });
     if (config.queues.jobs.name === config.queues.deadLetter.name)
       ctx.addIssue({
