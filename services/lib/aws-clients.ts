@@ -5,6 +5,9 @@
  * sign with dummy credentials. With none set, the SDK's default endpoint and credential chain
  * apply, as on AWS. Adding a service is one line: `new XClient(clientConfig("X", options))`.
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { loadConfig } from "./config.ts";
@@ -55,3 +58,9 @@ export function createS3Client(options: ClientOptions = {}): S3Client {
   // Path-style locally: `<bucket>.127.0.0.1` does not resolve.
   return new S3Client({ ...config, forcePathStyle: config.endpoint !== undefined });
 }
+
+export const createCloudWatchClient = (o: ClientOptions = {}) =>
+  new CloudWatchClient(clientConfig("CLOUDWATCH", o));
+export const createLogsClient = (o: ClientOptions = {}) =>
+  new CloudWatchLogsClient(clientConfig("CLOUDWATCH_LOGS", o));
+export const createEc2Client = (o: ClientOptions = {}) => new EC2Client(clientConfig("EC2", o));
