@@ -141,7 +141,7 @@ export function apply(state: SqsState, change: Change): void {
     case "sent": {
       const q = state.queues.get(change.arn);
       if (!q) return;
-      addMessage(q, { ...change.m });
+      addMessage(q, change.m); // the model built it for this change alone; no copy needed
       if (change.sequence !== undefined) q.sequence = change.sequence;
       if (change.dedupKey !== undefined && change.dedupExpiresAt !== undefined) {
         q.dedup.set(change.dedupKey, {
