@@ -37,6 +37,7 @@ dev: node_modules/.package-lock.json
 	node scripts/dev.ts $(if $(filter 1 true yes,$(FRESH)),--fresh,)
 
 test: node_modules/.package-lock.json
+	scripts/ensure-debian-packages.sh
 	npx tsc --noEmit -p .
 	npx biome check .
 	npx vitest run
