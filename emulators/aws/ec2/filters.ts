@@ -1,7 +1,7 @@
 /**
  * EC2's `Filter.N.Name` / `Filter.N.Value.M` matching and `MaxResults`/`NextToken` paging, as
  * pure functions. Values of one filter are OR-ed, filters AND-ed; `*` and `?` are wildcards;
- * `tag:<key>` matches a tag's value. An unknown filter name is refused, as EC2 refuses it.
+ * `tag:<key>` matches a tag's value, `tag-key` / `tag-value` any tag's key or value. An unknown filter name is refused, as EC2 refuses it.
  */
 import { ec2Errors } from "./errors.ts";
 
@@ -39,6 +39,9 @@ export function filterItems<T>(
         const v = tagsOf(item)?.get(key);
         return v === undefined ? [] : [v];
       };
+    } else if ((name === "tag-key" || name === "tag-value") && tagsOf) {
+      const part = name === "tag-key" ? "keys" : "values";
+      read = (item) => [...(tagsOf(item)?.[part]() ?? [])];
     } else {
       const field = fields[name];
       if (!field) throw ec2Errors.invalidFilter(name);
