@@ -10,7 +10,13 @@ import {
 import { isExpired } from "../../emulators/aws/logs/retention.ts";
 
 const access = (status: number, origin: string, latencyMs = 12) =>
-  JSON.stringify({ requestId: "r-1", status, origin, latencyMs, user: { id: "u1", roles: ["admin", "dev"] } });
+  JSON.stringify({
+    requestId: "r-1",
+    status,
+    origin,
+    latencyMs,
+    user: { id: "u1", roles: ["admin", "dev"] },
+  });
 
 const cases: Array<[pattern: string, message: string, expected: boolean]> = [
   // empty pattern
@@ -80,8 +86,16 @@ const cases: Array<[pattern: string, message: string, expected: boolean]> = [
   // JSON patterns never match non-JSON events
   ["{ $.status = 403 }", "status=403", false],
   // space-delimited
-  ["[ip, user, username, timestamp, request, status_code = 4*, bytes]", '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a HTTP/1.0" 404 1534', true],
-  ["[ip, user, username, timestamp, request, status_code = 4*, bytes]", '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a HTTP/1.0" 200 1534', false],
+  [
+    "[ip, user, username, timestamp, request, status_code = 4*, bytes]",
+    '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a HTTP/1.0" 404 1534',
+    true,
+  ],
+  [
+    "[ip, user, username, timestamp, request, status_code = 4*, bytes]",
+    '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a HTTP/1.0" 200 1534',
+    false,
+  ],
   ["[ip, ..., status = 5* || status = 429, size]", "1.2.3.4 a b c 429 10", true],
   ["[ip, ..., status = 5* || status = 429, size]", "1.2.3.4 a b c 200 10", false],
   ["[..., size > 1000]", "GET / 2048", true],
@@ -134,7 +148,10 @@ describe("helpers", () => {
   });
 
   it("space-delimited patterns name their fields", () => {
-    expect(compileFilterPattern("[ip, ..., size]").fields("1.2.3.4 x y 99")).toEqual({ ip: "1.2.3.4", size: "99" });
+    expect(compileFilterPattern("[ip, ..., size]").fields("1.2.3.4 x y 99")).toEqual({
+      ip: "1.2.3.4",
+      size: "99",
+    });
   });
 });
 

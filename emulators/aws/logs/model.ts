@@ -492,7 +492,21 @@ function checkTransformation(raw: unknown, pattern: CompiledPattern): MetricTran
     out.defaultValue = t.defaultValue;
   }
   if (t.dimensions !== undefined && t.dimensions !== null) {
-    const dims = checkTags(t.dimensions);
+    if (typeof t.dimensions !== "object" || Array.isArray(t.dimensions))
+      throw invalid("dimensions must be a map.");
+    const dims: Record<string, string> = {};
+    for (const [k, v] of Object.entries(t.dimensions as Record<string, unknown>)) {
+      if (
+        k.length < 1 ||
+        k.length > METRIC_NAME.max ||
+        typeof v !== "string" ||
+        v.length < 1 ||
+        v.length > METRIC_NAME.max
+      ) {
+        throw invalid(`Invalid dimension '${k}': name and value are 1 to ${METRIC_NAME.max} characters.`);
+      }
+      dims[k] = v;
+    }
     if (Object.keys(dims).length > MAX_DIMENSIONS)
       throw logsErrors.limitExceeded(`A metric filter can have at most ${MAX_DIMENSIONS} dimensions.`);
     if (Object.keys(dims).length > 0) {
