@@ -1,9 +1,19 @@
 /**
  * Creates what the platform needs in AWS from config/platform.json: the dead-letter queue, the
- * job queue redriving to it, and the job bucket. Idempotent: a resource that exists is left
+ * job queue redriving to it, the job bucket, and (given an EC2 client) the GPU instance, left
+ * stopped so the waker boots it when jobs arrive. Idempotent: a resource that exists is left
  * alone when its attributes match the config and brought in line when they do not, so running it
  * twice changes nothing. Uses only SDK calls, so it works on our emulator, LocalStack and AWS.
  */
+
+import {
+  type _InstanceType,
+  DescribeInstancesCommand,
+  type EC2Client,
+  type Instance,
+  RunInstancesCommand,
+  StopInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -35,16 +45,49 @@ export interface ProvisionResult {
   deadLetterQueue: ProvisionedQueue;
   jobQueue: ProvisionedQueue;
   bucket: { name: string; outcome: Outcome };
+  /** Present when an EC2 client was given. */
+  gpuInstance?: ProvisionedInstance;
 }
+
+export interface ProvisionedInstance {
+  name: string;
+  instanceId: string;
+  instanceType: string;
+  /** Its state when provisioning finished: `stopped` when created here. */
+  state: string;
+  outcome: Exclude<Outcome, "updated">;
+}
+
+/**
+ * The AMI a new GPU instance boots from. Locally any well-formed id does; on AWS pass a real
+ * one (e.g. a Deep Learning AMI of the region).
+ */
+export const LOCAL_GPU_IMAGE_ID = "ami-0000000000000000a";
 
 export interface ProvisionDeps {
   config: PlatformConfig;
   sqs: SQSClient;
   s3: S3Client;
+  /** Without it the GPU instance step is skipped. */
+  ec2?: EC2Client;
+  gpu?: {
+    imageId?: string;
+    /** How often to poll DescribeInstances while the new instance boots and stops. Default 1000. */
+    pollMs?: number;
+    /** Give up waiting after this long. Default 10 minutes. */
+    timeoutMs?: number;
+  };
   logger?: Logger;
 }
 
-export async function provision({ config, sqs, s3, logger }: ProvisionDeps): Promise<ProvisionResult> {
+export async function provision({
+  config,
+  sqs,
+  s3,
+  ec2,
+  gpu,
+  logger,
+}: ProvisionDeps): Promise<ProvisionResult> {
   const { jobs, deadLetter } = config.queues;
   const deadLetterQueue = await ensureQueue(sqs, deadLetter.name, {
     FifoQueue: "true",
@@ -69,7 +112,82 @@ export async function provision({ config, sqs, s3, logger }: ProvisionDeps): Pro
 
   const bucket = { name: config.bucket, outcome: await ensureBucket(s3, config.bucket, config.region) };
   logger?.info({ bucket: bucket.name }, `job bucket ${bucket.outcome}`);
-  return { deadLetterQueue, jobQueue, bucket };
+  if (!ec2) return { deadLetterQueue, jobQueue, bucket };
+
+  const gpuInstance = await ensureGpuInstance(ec2, config.gpu, gpu ?? {});
+  logger?.info(
+    { instance: gpuInstance.instanceId, state: gpuInstance.state },
+    `GPU instance ${gpuInstance.name} ${gpuInstance.outcome}`,
+  );
+  return { deadLetterQueue, jobQueue, bucket, gpuInstance };
+}
+
+/** States of an instance that still exists (not shutting down or terminated). */
+const LIVE_STATES = ["pending", "running", "stopping", "stopped"];
+
+/**
+ * Finds the instance tagged `Name=<nameTag>` that is not terminated, or launches one and stops
+ * it once it runs (EC2 refuses to stop an instance that never reached `running`), waiting until
+ * it is `stopped`.
+ */
+async function ensureGpuInstance(
+  ec2: EC2Client,
+  wanted: PlatformConfig["gpu"],
+  options: NonNullable<ProvisionDeps["gpu"]>,
+): Promise<ProvisionedInstance> {
+  const name = wanted.nameTag;
+  const view = (i: Instance, outcome: ProvisionedInstance["outcome"]): ProvisionedInstance => ({
+    name,
+    instanceId: i.InstanceId ?? "",
+    instanceType: i.InstanceType ?? wanted.instanceType,
+    state: i.State?.Name ?? "unknown",
+    outcome,
+  });
+  const { Reservations = [] } = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: "tag:Name", Values: [name] },
+        { Name: "instance-state-name", Values: LIVE_STATES },
+      ],
+    }),
+  );
+  const existing = Reservations.flatMap((r) => r.Instances ?? [])[0];
+  if (existing) return view(existing, "found");
+
+  const { Instances = [] } = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: options.imageId ?? LOCAL_GPU_IMAGE_ID,
+      InstanceType: wanted.instanceType as _InstanceType,
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
+    }),
+  );
+  const instanceId = Instances[0]?.InstanceId;
+  if (!instanceId) throw new Error(`RunInstances for ${name} returned no instance`);
+  await waitForState(ec2, instanceId, "running", options);
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  return view(await waitForState(ec2, instanceId, "stopped", options), "created");
+}
+
+async function waitForState(
+  ec2: EC2Client,
+  instanceId: string,
+  state: string,
+  { pollMs = 1000, timeoutMs = 600_000 }: NonNullable<ProvisionDeps["gpu"]>,
+): Promise<Instance> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = Reservations[0]?.Instances?.[0];
+    const now = instance?.State?.Name;
+    if (instance && now === state) return instance;
+    if (now === "shutting-down" || now === "terminated")
+      throw new Error(`instance ${instanceId} is ${now} while waiting for ${state}`);
+    if (Date.now() >= deadline)
+      throw new Error(`instance ${instanceId} did not reach ${state} in ${timeoutMs} ms (it is ${now})`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 type Attributes = Partial<Record<QueueAttributeName, string>>;

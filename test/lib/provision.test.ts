@@ -1,8 +1,9 @@
+import { DescribeInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulators/aws/server.ts";
-import { createS3Client, createSqsClient } from "../../services/lib/aws-clients.ts";
+import { createEc2Client, createS3Client, createSqsClient } from "../../services/lib/aws-clients.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 import { provision } from "../../services/lib/provision.ts";
 
@@ -80,5 +81,68 @@ describe.each(targets)("provision against %s", (_name, start) => {
       new GetQueueAttributesCommand({ QueueUrl: jobQueue.url, AttributeNames: ["VisibilityTimeout"] }),
     );
     expect(Attributes?.VisibilityTimeout).toBe(String(config.queues.jobs.visibilityTimeoutSeconds));
+  });
+});
+
+describe("provision: the GPU instance (our emulator, 50 ms transitions)", () => {
+  let target: { url: string; close(): Promise<void> };
+  let deps: Parameters<typeof provision>[0];
+  let ec2: ReturnType<typeof createEc2Client>;
+  beforeAll(async () => {
+    const ms = 50;
+    target = await startEmulator({
+      port: 0,
+      settings: { ec2: { pendingMs: ms, stoppingMs: ms, shuttingDownMs: ms, rebootMs: ms } },
+    });
+    const env = { AWS_ENDPOINT_URL: target.url };
+    ec2 = createEc2Client({ env });
+    deps = {
+      config,
+      sqs: createSqsClient({ env }),
+      s3: createS3Client({ env }),
+      ec2,
+      gpu: { pollMs: 10, timeoutMs: 5000 },
+    };
+  });
+  afterAll(() => target.close());
+
+  const tagged = async () => {
+    const { Reservations = [] } = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [config.gpu.nameTag] }] }),
+    );
+    return Reservations.flatMap((r) => r.Instances ?? []);
+  };
+
+  it("creates the instance tagged Name=<gpu.nameTag> with the configured type, left stopped", async () => {
+    const { gpuInstance } = await provision(deps);
+    expect(gpuInstance).toMatchObject({
+      name: "tinyllama-gpu",
+      instanceType: config.gpu.instanceType,
+      state: "stopped",
+      outcome: "created",
+    });
+    const instances = await tagged();
+    expect(instances).toHaveLength(1);
+    expect(instances[0]?.InstanceId).toBe(gpuInstance?.instanceId);
+    expect(instances[0]?.State?.Name).toBe("stopped");
+  });
+
+  it("finds it the second time", async () => {
+    const { gpuInstance } = await provision(deps);
+    expect(gpuInstance?.outcome).toBe("found");
+    expect(await tagged()).toHaveLength(1);
+  });
+
+  it("creates a new one when the tagged instance was terminated", async () => {
+    const [old] = await tagged();
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [old?.InstanceId ?? ""] }));
+    const { gpuInstance } = await provision(deps);
+    expect(gpuInstance?.outcome).toBe("created");
+    expect(gpuInstance?.instanceId).not.toBe(old?.InstanceId);
+  });
+
+  it("skips the GPU step without an EC2 client", async () => {
+    const { ec2: _ec2, ...rest } = deps;
+    expect((await provision(rest)).gpuInstance).toBeUndefined();
   });
 });
