@@ -1,0 +1,38 @@
+/**
+ * `npm run gateway`: the API on config.ports.gateway (GATEWAY_PORT overrides). The Cognito
+ * issuer comes from COGNITO_ISSUER (on AWS `https://cognito-idp.<region>.amazonaws.com/<pool>`),
+ * by default the mock Cognito of the embedded stack. AWS endpoints come from AWS_ENDPOINT_URL as
+ * for every service. SIGINT/SIGTERM stop it after flushing access logs and metrics.
+ */
+import { loadConfig } from "../lib/config.ts";
+import { LogGroupMissingError } from "../lib/log-shipper.ts";
+import { createLogger } from "../lib/logger.ts";
+import { startGateway } from "./server.ts";
+
+const log = createLogger("gateway");
+const config = loadConfig();
+const issuer =
+  process.env.COGNITO_ISSUER || `http://127.0.0.1:${config.ports.cognito}/${config.cognito.userPoolId}`;
+
+try {
+  const gateway = await startGateway({
+    config,
+    issuer,
+    port: Number(process.env.GATEWAY_PORT || config.ports.gateway),
+    logger: log,
+  });
+  const stop = (signal: string) => {
+    log.info({ signal }, "stopping: flushing access logs and metrics");
+    void gateway.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+} catch (err) {
+  log.fatal(
+    { err },
+    err instanceof LogGroupMissingError
+      ? err.message
+      : `the gateway did not start: ${(err as Error).message}`,
+  );
+  process.exit(1);
+}
