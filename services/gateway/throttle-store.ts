@@ -28,13 +28,13 @@ export interface ThrottleStore {
   reset(key: string): void | Promise<void>;
 }
 
-/** In one process; at most max(limit) timestamps per key, idle keys swept as they age out. */
+/** In one process; at most max(limit) timestamps per key; idle keys are swept once per longest window. */
 export class MemorySlidingLogStore implements ThrottleStore {
   readonly windows: readonly ThrottleWindow[];
   #logs = new Map<string, number[]>();
   #longest: number;
   #keep: number;
-  #takes = 0;
+  #lastSweep = 0;
 
   constructor(windows: readonly ThrottleWindow[]) {
     if (windows.length === 0) throw new Error("MemorySlidingLogStore needs at least one window");
@@ -47,7 +47,7 @@ export class MemorySlidingLogStore implements ThrottleStore {
   }
 
   take(key: string, now: number): ThrottleDecision {
-    if (++this.#takes % 10_000 === 0) this.#sweep(now);
+    if (now - this.#lastSweep >= this.#longest) this.#sweep(now);
     const log = this.#logs.get(key) ?? [];
     // A hit at t counts in the window ending at now when t > now - windowMs.
     const counts = this.windows.map((w) => countSince(log, now - w.windowMs));
@@ -70,6 +70,7 @@ export class MemorySlidingLogStore implements ThrottleStore {
   }
 
   #sweep(now: number): void {
+    this.#lastSweep = now;
     for (const [key, log] of this.#logs) {
       const last = log[log.length - 1];
       if (last === undefined || last <= now - this.#longest) this.#logs.delete(key);
