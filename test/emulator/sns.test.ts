@@ -125,7 +125,7 @@ describe("topics", () => {
     );
     const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
     expect(Attributes).toMatchObject({ FifoTopic: "true", ContentBasedDeduplication: "true" });
-    for (const input of [
+    const inputs: sdk.CreateTopicInput[] = [
       { Name: "plain.fifo" },
       { Name: "nofifo", Attributes: { FifoTopic: "true" } },
       { Name: "bad name" },
@@ -133,7 +133,8 @@ describe("topics", () => {
       { Name: "std", Attributes: { ContentBasedDeduplication: "true" } },
       { Name: "size", Attributes: { MaximumMessageSize: "10" } },
       { Name: "unknown", Attributes: { Nope: "1" } },
-    ]) {
+    ];
+    for (const input of inputs) {
       const err = await failure(sns.send(new CreateTopicCommand(input)));
       expect(err.name, JSON.stringify(input).slice(0, 60)).toBe("InvalidParameterException");
     }
@@ -318,7 +319,7 @@ describe("subscriptions", () => {
     const fifo = await sns.send(
       new CreateTopicCommand({ Name: "sub-errors.fifo", Attributes: { FifoTopic: "true" } }),
     );
-    const cases = [
+    const cases: sdk.SubscribeInput[] = [
       { TopicArn, Protocol: "pigeon", Endpoint: "x" },
       { TopicArn, Protocol: "sqs", Endpoint: "not-an-arn" },
       { TopicArn, Protocol: "sqs", Endpoint: `${queueArn}.fifo` },
@@ -410,7 +411,7 @@ describe("Publish and PublishBatch", () => {
       const err = await failure(sns.send(new PublishCommand(input)));
       expect(err.name, JSON.stringify(input).slice(0, 80)).toBe("InvalidParameterException");
     }
-    const attrs = [
+    const attrs: Array<Record<string, sdk.MessageAttributeValue>> = [
       { n: { DataType: "Strange", StringValue: "x" } },
       { n: { DataType: "Number", StringValue: "abc" } },
       { n: { DataType: "String", StringValue: "" } },
