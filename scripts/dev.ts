@@ -6,7 +6,7 @@
  *
  *   node scripts/dev.ts [--fresh]      (make dev FRESH=1)
  *
- * Env: EMULATOR_PORT (default from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
+ * Env: EMULATOR_PORT and COGNITO_PORT (defaults from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
  * FRESH=1 (same as --fresh: start from empty state).
  */
 import fs from "node:fs";
@@ -26,6 +26,9 @@ const config = loadConfig();
 const dataDir = path.resolve(process.env.TINYLLAMA_DATA_DIR || path.join(repoRoot, ".data"));
 const emulatorPort = Number(process.env.EMULATOR_PORT || config.ports.emulator);
 const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+const cognitoPort = Number(process.env.COGNITO_PORT || config.ports.cognito);
+const cognitoUrl = `http://127.0.0.1:${cognitoPort}`;
+const cognitoIssuer = `${cognitoUrl}/${config.cognito.userPoolId}`;
 
 /** Everything the stack runs, in start order; later parts (Cognito, gateway, GPU runtime) go here. */
 function stackParts(): ChildSpec[] {
@@ -40,6 +43,17 @@ function stackParts(): ChildSpec[] {
         path.join(dataDir, "aws"),
       ],
       healthUrl: `${emulatorUrl}/_emulator/health`,
+    },
+    {
+      name: "cognito",
+      args: [
+        "emulators/cognito/main.ts",
+        "--port",
+        String(cognitoPort),
+        "--data-dir",
+        path.join(dataDir, "cognito"),
+      ],
+      healthUrl: `${cognitoIssuer}/.well-known/jwks.json`,
     },
   ];
 }
@@ -96,6 +110,7 @@ try {
       "",
       "TinyLlama dev stack",
       `  AWS emulator  ${emulatorUrl}   (health: ${emulatorUrl}/_emulator/health)`,
+      `  Cognito       ${cognitoUrl}   (issuer: ${cognitoIssuer}; docs/cognito.md)`,
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
       `  job bucket    s3://${result.bucket.name}`,

@@ -8,12 +8,14 @@ import { loadConfig, type PlatformConfig } from "../../services/lib/config.ts";
 
 export const config = loadConfig();
 export const poolId = config.cognito.userPoolId;
-const [publicClient, confidentialClient] = config.cognito.clients;
-if (!publicClient || !confidentialClient?.clientSecret)
-  throw new Error("config/platform.json must list a public and a confidential cognito client");
-
-export { confidentialClient, publicClient };
-export const confidentialSecret = confidentialClient.clientSecret as string;
+function client(index: number, kind: string) {
+  const found = config.cognito.clients[index];
+  if (!found) throw new Error(`config/platform.json must list a ${kind} cognito client at clients[${index}]`);
+  return found;
+}
+export const publicClient = client(0, "public");
+export const confidentialClient = client(1, "confidential");
+export const confidentialSecret = confidentialClient.clientSecret ?? "";
 export const CALLBACK = "http://127.0.0.1:8765/callback";
 
 export class ManualClock {
@@ -60,7 +62,7 @@ export async function idp(url: string, op: string, body: unknown, headers: Recor
   return { res, json: (await res.json()) as Record<string, unknown> };
 }
 
-export async function passwordLogin(url: string, username: string, clientId = publicClient?.clientId) {
+export async function passwordLogin(url: string, username: string, clientId = publicClient.clientId) {
   const { res, json } = await idp(url, "InitiateAuth", {
     AuthFlow: "USER_PASSWORD_AUTH",
     ClientId: clientId,
@@ -108,7 +110,7 @@ export async function hostedLogin(url: string, o: LoginOptions = {}) {
   const authorize = await get(
     authorizeUrl(url, {
       response_type: "code",
-      client_id: o.clientId ?? publicClient?.clientId,
+      client_id: o.clientId ?? publicClient.clientId,
       redirect_uri: o.redirectUri ?? CALLBACK,
       scope: o.scope ?? "openid email profile",
       state: o.state ?? "st-123",
