@@ -2,11 +2,13 @@
  * Runs the AWS emulator on its own:
  *
  *   node emulators/aws/main.ts [--host 127.0.0.1] [--port 4566] [--data-dir .data/aws]
+ *                              [--ec2-transition-ms 3000]
  *
  * Flags win over EMULATOR_HOST / EMULATOR_PORT / EMULATOR_DATA_DIR; the port, region and account
  * default to config/platform.json. Without a data dir, state lives in memory. Stops cleanly on
  * SIGINT/SIGTERM, and also when the launcher that spawned it with an IPC channel goes away, so a
- * killed launcher leaves no emulator behind.
+ * killed launcher leaves no emulator behind. `--ec2-transition-ms` (or EMULATOR_EC2_TRANSITION_MS)
+ * sets how long every EC2 state change takes (boot, stop, shutdown, reboot; default 2-3 s).
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../services/lib/config.ts";
@@ -20,11 +22,14 @@ const { values } = parseArgs({
     host: { type: "string" },
     port: { type: "string" },
     "data-dir": { type: "string" },
+    "ec2-transition-ms": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("usage: node emulators/aws/main.ts [--host HOST] [--port PORT] [--data-dir DIR]");
+  console.log(
+    "usage: node emulators/aws/main.ts [--host HOST] [--port PORT] [--data-dir DIR] [--ec2-transition-ms MS]",
+  );
   process.exit(0);
 }
 
@@ -39,6 +44,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const dataDir = values["data-dir"] ?? (process.env.EMULATOR_DATA_DIR || undefined);
+const transitionText = values["ec2-transition-ms"] ?? (process.env.EMULATOR_EC2_TRANSITION_MS || undefined);
+const transitionMs = transitionText === undefined ? undefined : Number(transitionText);
+if (transitionMs !== undefined && !(Number.isInteger(transitionMs) && transitionMs >= 0)) {
+  log.fatal(`--ec2-transition-ms "${transitionText}" is not a whole number of milliseconds`);
+  process.exit(2);
+}
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 try {
@@ -49,6 +60,16 @@ try {
     region: config.region,
     accountId: config.accountId,
     logger: log,
+    ...(transitionMs !== undefined && {
+      settings: {
+        ec2: {
+          pendingMs: transitionMs,
+          stoppingMs: transitionMs,
+          shuttingDownMs: transitionMs,
+          rebootMs: transitionMs,
+        },
+      },
+    }),
   });
 } catch (err) {
   const code = (err as NodeJS.ErrnoException).code;
