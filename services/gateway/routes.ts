@@ -157,19 +157,23 @@ function ping(deps: RouteDeps): Route["handle"] {
 
 function stop(deps: RouteDeps): Route["handle"] {
   return async (_req, res) => {
-    let found: Awaited<ReturnType<GpuInstances["find"]>>;
-    let state: string;
-    try {
-      found = await deps.gpu.find();
-      if (!found)
-        throw new HttpError(409, "no_instance", `no GPU instance tagged Name=${deps.gpu.nameTag} to stop`);
-      state = await deps.gpu.stop(found.instanceId);
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      throw new HttpError(503, "unavailable", "EC2 cannot be reached to stop the GPU instance", {
-        cause: err,
-      });
-    }
+    const found = await deps.gpu.find().catch((err: unknown) => {
+      throw ec2Unavailable(err);
+    });
+    if (!found)
+      throw new HttpError(409, "no_instance", `no GPU instance tagged Name=${deps.gpu.nameTag} to stop`);
+    const state = await deps.gpu.stop(found.instanceId).catch((err: unknown) => {
+      if ((err as Error).name !== "IncorrectInstanceState") throw ec2Unavailable(err);
+      throw new HttpError(
+        409,
+        "incorrect_state",
+        `the GPU instance ${found.instanceId} is ${found.state}: it can be stopped once it is running`,
+        { cause: err },
+      );
+    });
     res.status(202).json({ instanceId: found.instanceId, previousState: found.state, state });
   };
 }
+
+const ec2Unavailable = (err: unknown) =>
+  new HttpError(503, "unavailable", "EC2 cannot be reached to stop the GPU instance", { cause: err });

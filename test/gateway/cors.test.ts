@@ -167,7 +167,7 @@ describe("CORS through the gateway", () => {
 
   it("logs the refused preflight from http://evil.com with its origin and status 403 in the access log group", async () => {
     const res = await preflight("http://evil.com").set("User-Agent", "cors-test/1");
-    const requestId = res.headers["x-request-id"];
+    const requestId = String(res.headers["x-request-id"]);
     expect(res.status).toBe(403);
     await stack.gateway.accessLogs.flush();
     const logs = createLogsClient({ endpoint: stack.emulator.url, region: stack.config.region });

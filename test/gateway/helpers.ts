@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CloudWatchLogsClient, CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { exportJWK, type JWK, type JWTPayload, SignJWT } from "jose";
-import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulators/aws/server.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "../../services/gateway/server.ts";
 import { createLogsClient, createS3Client, createSqsClient } from "../../services/lib/aws-clients.ts";
 import { loadConfig, type PlatformConfig } from "../../services/lib/config.ts";
@@ -103,9 +103,10 @@ export interface Stack {
 /** Emulator (provisioned, access log group created) + gateway on ephemeral ports. */
 export async function startStack(
   gatewayOptions: Omit<GatewayOptions, "config" | "aws"> & { config?: PlatformConfig },
+  emulatorOptions: EmulatorOptions = {},
 ): Promise<Stack> {
   const config = gatewayOptions.config ?? loadConfig();
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startEmulator({ ...emulatorOptions, port: 0 });
   const aws = { endpoint: emulator.url, region: config.region };
   await provision({ config, sqs: createSqsClient(aws), s3: createS3Client(aws) });
   await ensureLogGroup(createLogsClient(aws), config.logs.accessLogGroup);
