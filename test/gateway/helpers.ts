@@ -136,3 +136,28 @@ export async function ensureLogGroup(logs: CloudWatchLogsClient, name: string): 
     if ((err as Error).name !== "ResourceAlreadyExistsException") throw err;
   }
 }
+
+/** InitiateAuth USER_PASSWORD_AUTH against the mock Cognito: the user's real tokens. */
+export async function login(
+  cognitoUrl: string,
+  clientId: string,
+  username: string,
+  password: string,
+): Promise<{ IdToken: string; AccessToken: string }> {
+  const res = await fetch(`${cognitoUrl}/`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
+    },
+    body: JSON.stringify({
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: clientId,
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  });
+  const body = (await res.json()) as { AuthenticationResult?: { IdToken: string; AccessToken: string } };
+  if (!res.ok || !body.AuthenticationResult)
+    throw new Error(`InitiateAuth ${res.status}: ${JSON.stringify(body)}`);
+  return body.AuthenticationResult;
+}
