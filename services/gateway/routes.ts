@@ -37,6 +37,8 @@ export interface RouteDeps {
   /** Runs after a job is queued (the next issue wakes the GPU here); its failure does not fail the request. */
   onEnqueue?: (job: Job) => void | Promise<void>;
   logger: Logger;
+  /** How long /ping reuses one reading of the queue and the GPU. @defaultValue 1000 */
+  pingCacheMs?: number;
 }
 
 export function createRoutes(deps: RouteDeps): Route[] {
@@ -137,8 +139,14 @@ function getJob(deps: RouteDeps): Route["handle"] {
   };
 }
 
+/**
+ * Queue depth and GPU state, shared by all callers for `pingCacheMs` (default 1 s): a busy /ping
+ * must not turn into as many SQS and EC2 calls (EC2's Describe* APIs are rate-limited per account).
+ */
 function ping(deps: RouteDeps): Route["handle"] {
-  return async (_req, res) => {
+  const ttl = deps.pingCacheMs ?? 1000;
+  let cached: { at: number; body: Promise<object> } | undefined;
+  const read = async () => {
     const [queue, gpu] = await Promise.all([
       deps.jobs.depth().catch((err: unknown) => {
         throw new HttpError(503, "unavailable", "the job queue cannot be read", { cause: err });
@@ -151,7 +159,18 @@ function ping(deps: RouteDeps): Route["handle"] {
         },
       ),
     ]);
-    res.json({ status: "ok", gpu, queue });
+    return { status: "ok", gpu, queue };
+  };
+  return async (_req, res) => {
+    const now = deps.now();
+    if (!cached || now - cached.at >= ttl) {
+      const body = read();
+      cached = { at: now, body };
+      body.catch(() => {
+        if (cached?.body === body) cached = undefined;
+      });
+    }
+    res.json(await cached.body);
   };
 }
 

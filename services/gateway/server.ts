@@ -57,6 +57,8 @@ export interface GatewayOptions {
   logFlushIntervalMs?: number;
   /** @defaultValue 5000 */
   metricFlushIntervalMs?: number;
+  /** How long /ping reuses one reading of the queue and GPU. @defaultValue 1000 */
+  pingCacheMs?: number;
 }
 
 export interface Gateway {
@@ -123,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onRateLimitBreach: () => metrics.add(BREACH_METRIC),
     now,
     ...(options.onEnqueue ? { onEnqueue: options.onEnqueue } : {}),
+    ...(options.pingCacheMs !== undefined ? { pingCacheMs: options.pingCacheMs } : {}),
   });
 
   const server = http.createServer(app);

@@ -43,6 +43,7 @@ describe("job routes", () => {
       {
         issuer: jwks.issuer,
         onEnqueue: (job) => void hooked.push(job),
+        pingCacheMs: 0, // each /ping below must see the instance's current state
         limits: { burstPerSecond: 1000, requestsPerMinute: 100_000 }, // throttling has its own tests
       },
       { settings: { ec2: { pendingMs: 100, stoppingMs: 100, shuttingDownMs: 100, rebootMs: 100 } } },
