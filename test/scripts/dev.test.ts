@@ -7,7 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../../services/lib/config.ts";
 
 interface Launch {
@@ -39,10 +39,27 @@ function tempDir(): string {
   return dir;
 }
 
+/** Every part of the stack on its own free port, so a running `make dev` never collides. */
+async function partPorts(): Promise<Record<string, string>> {
+  const names = ["COGNITO_PORT", "GATEWAY_PORT", "GPU_RUNTIME_PORT"];
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())])));
+}
+
+let ports: Record<string, string> = {};
+beforeEach(async () => {
+  ports = await partPorts();
+});
+
 function launch(dataDir: string, port: number, args: string[] = []): Launch {
   const proc = spawn(process.execPath, ["scripts/dev.ts", ...args], {
     cwd: repoRoot,
-    env: { ...process.env, EMULATOR_PORT: String(port), TINYLLAMA_DATA_DIR: dataDir, LOG_LEVEL: "info" },
+    env: {
+      ...process.env,
+      ...ports,
+      EMULATOR_PORT: String(port),
+      TINYLLAMA_DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
@@ -114,7 +131,7 @@ describe("scripts/dev.ts", () => {
     expect(await res.json()).toMatchObject({ persistence: { dataDir: path.join(dataDir, "aws") } });
 
     const pids = childPids(l);
-    expect(pids).toHaveLength(1);
+    expect(pids.length, "the emulator, the mock Cognito and every later part").toBeGreaterThanOrEqual(2);
     l.proc.kill("SIGTERM");
     expect(await l.exit).toEqual({ code: 0, signal: null });
     for (const pid of pids) expect(await gone(pid)).toBe(true);
