@@ -157,6 +157,32 @@ export const configSchema = z
       maxRequestBodyBytes: int(1, 10_485_760),
       maxTokens: int(1, 32_768),
     }),
+    gpuRuntime: z
+      .strictObject({
+        backend: z
+          .enum(["auto", "cpu", "cuda"], { error: says("must be auto, cpu or cuda") })
+          .describe(
+            "auto: CUDA, then Vulkan, then CPU; cuda fails at start when CUDA is not usable. Env GPU_RUNTIME_BACKEND.",
+          ),
+        model: text(
+          /^(tiny|tinyllama|.+\.gguf)$/,
+          "tiny or tinyllama (a generated random-weight model) or the path of a .gguf file",
+        ).describe(
+          "The model: a generator preset or a GGUF path (relative to the repository). Env MODEL_PATH.",
+        ),
+        modelSha256: text(/^[0-9a-f]{64}$/, "64 lowercase hex digits")
+          .optional()
+          .describe("Checked before a GGUF file is loaded. Env MODEL_SHA256."),
+        threads: int(0, 256).describe(
+          "CPU threads; 0 picks: 1 for models under 64 MB, else one per core. Env GPU_RUNTIME_THREADS.",
+        ),
+        contextSize: int(64, 32_768).describe(
+          "Tokens per request (prompt + answer), at most the model's own.",
+        ),
+        slots: int(1, 16).describe("Requests evaluated at once; more wait in order."),
+      })
+      .default({ backend: "auto", model: "tiny", threads: 0, contextSize: 2048, slots: 1 })
+      .describe("The GPU runtime (services/gpu-runtime): inference backend and model."),
     gateway: z
       .strictObject({
         allowedOrigins: z
