@@ -25,6 +25,12 @@ export interface IdTokenVerifierOptions {
   cacheMaxAgeMs?: number;
   /** @defaultValue 5000 */
   jwksTimeoutMs?: number;
+  /** How long a verified token is remembered (never past its exp); 0 verifies every call. @defaultValue 60000 */
+  verifiedCacheMs?: number;
+  /** @defaultValue 10000 */
+  verifiedCacheSize?: number;
+  /** @defaultValue Date.now */
+  now?: () => number;
 }
 
 export interface IdTokenVerifier {
@@ -41,9 +47,13 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     timeoutDuration: options.jwksTimeoutMs ?? 5000,
   });
   const audience = [...options.audience];
+  const now = options.now ?? Date.now;
+  const cache = new VerifiedTokens(options.verifiedCacheMs ?? 60_000, options.verifiedCacheSize ?? 10_000);
   return {
     jwksUrl,
     async verify(token) {
+      const known = cache.get(token, now());
+      if (known) return known;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -68,13 +78,48 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
       if (payload.token_use !== "id")
         throw invalidToken(`token_use is ${JSON.stringify(payload.token_use)}, not "id": send the ID token`);
       const groups = payload["cognito:groups"];
-      return {
+      const caller: Caller = {
         sub: payload.sub as string,
         ...(typeof payload["cognito:username"] === "string" ? { username: payload["cognito:username"] } : {}),
         groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === "string") : [],
       };
+      cache.set(token, caller, (payload.exp as number) * 1000, now());
+      return caller;
     },
   };
+}
+
+/**
+ * Tokens that verified, so a client's repeated calls skip the RS256 check (~80 µs, most of the
+ * gateway's own cost). Keyed by the exact token string, so any altered token misses; an entry
+ * lives `maxAgeMs` at most and never past the token's `exp`; the oldest go first when full.
+ */
+class VerifiedTokens {
+  #entries = new Map<string, { caller: Caller; until: number }>();
+  #maxAgeMs: number;
+  #maxSize: number;
+
+  constructor(maxAgeMs: number, maxSize: number) {
+    this.#maxAgeMs = maxAgeMs;
+    this.#maxSize = maxSize;
+  }
+
+  get(token: string, now: number): Caller | undefined {
+    const entry = this.#entries.get(token);
+    if (!entry) return undefined;
+    if (now < entry.until) return entry.caller;
+    this.#entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, caller: Caller, expMs: number, now: number): void {
+    if (this.#maxAgeMs <= 0) return;
+    this.#entries.set(token, { caller, until: Math.min(expMs, now + this.#maxAgeMs) });
+    if (this.#entries.size > this.#maxSize) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
 }
 
 /** jose's JWKS failures: the network (TypeError), a timeout, a non-200 or non-JSON answer, a malformed set. */

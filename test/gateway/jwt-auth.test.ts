@@ -121,6 +121,16 @@ describe("JWT authentication", () => {
     expect(res.headers["www-authenticate"]).toMatch(/error="invalid_token"/);
   });
 
+  it("remembers a verified token no longer than its exp", async () => {
+    const token = await idToken(key, jwks.issuer, { exp: now() + 1 });
+    expect((await get("/ping", token)).status).toBe(200);
+    expect((await get("/ping", token)).status).toBe(200); // served from the verified-token cache
+    await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() % 1000)));
+    const late = await get("/ping", token);
+    expect(late.status).toBe(403);
+    expect(late.headers["www-authenticate"]).toMatch(/exp/);
+  });
+
   it("fetches the key set once and serves later tokens from the cache", async () => {
     const before = jwks.fetches;
     for (let i = 0; i < 5; i++)
