@@ -12,7 +12,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createS3Client, createSqsClient, LOCAL_CREDENTIALS } from "../services/lib/aws-clients.ts";
+import {
+  createEc2Client,
+  createLogsClient,
+  createS3Client,
+  createSnsClient,
+  createSqsClient,
+  LOCAL_CREDENTIALS,
+} from "../services/lib/aws-clients.ts";
 import { loadConfig, repoRoot } from "../services/lib/config.ts";
 import { createLogger } from "../services/lib/logger.ts";
 import { provision } from "../services/lib/provision.ts";
@@ -101,6 +108,10 @@ try {
     config,
     sqs: createSqsClient(endpoint),
     s3: createS3Client(endpoint),
+    sns: createSnsClient(endpoint),
+    logs: createLogsClient(endpoint),
+    ec2: createEc2Client(endpoint),
+    gpu: { pollMs: 200 },
     logger: log,
   });
 
@@ -114,6 +125,8 @@ try {
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
       `  job bucket    s3://${result.bucket.name}`,
+      `  alert topic   ${result.alertTopic?.arn}   (emails: ${emulatorUrl}/_emulator/sns/outbox)`,
+      `  GPU instance  ${result.gpuInstance?.instanceId} (${result.gpuInstance?.instanceType}, ${result.gpuInstance?.state})`,
       `  state         ${dataDir}${fresh ? " (started empty)" : "   (make dev FRESH=1 starts empty)"}`,
       `  try           ${env} aws --endpoint-url ${emulatorUrl} sqs list-queues`,
       "ready: every part answers. Ctrl-C stops everything.",

@@ -6,7 +6,14 @@
  *   AWS_ENDPOINT_URL=http://127.0.0.1:4566 node scripts/provision.ts
  */
 import { parseArgs } from "node:util";
-import { createS3Client, createSqsClient, endpointFromEnv } from "../services/lib/aws-clients.ts";
+import {
+  createEc2Client,
+  createLogsClient,
+  createS3Client,
+  createSnsClient,
+  createSqsClient,
+  endpointFromEnv,
+} from "../services/lib/aws-clients.ts";
 import { loadConfig } from "../services/lib/config.ts";
 import { createLogger } from "../services/lib/logger.ts";
 import { provision } from "../services/lib/provision.ts";
@@ -14,7 +21,8 @@ import { provision } from "../services/lib/provision.ts";
 const { values } = parseArgs({ options: { aws: { type: "boolean", default: false } } });
 const log = createLogger("provision");
 
-if (!values.aws && !(endpointFromEnv("SQS") && endpointFromEnv("S3"))) {
+const services = ["SQS", "S3", "SNS", "CLOUDWATCH_LOGS", "EC2"];
+if (!values.aws && !services.every((id) => endpointFromEnv(id))) {
   log.error(
     "no AWS_ENDPOINT_URL set, so this would provision your real AWS account: " +
       "set AWS_ENDPOINT_URL=http://127.0.0.1:4566 for the local emulator, or pass --aws if you mean AWS",
@@ -27,6 +35,9 @@ try {
     config: loadConfig(),
     sqs: createSqsClient(),
     s3: createS3Client(),
+    sns: createSnsClient(),
+    logs: createLogsClient(),
+    ec2: createEc2Client(),
     logger: log,
   });
   log.info(
@@ -43,7 +54,13 @@ try {
 }
 
 function summary(result: Awaited<ReturnType<typeof provision>>, outcome: string): string[] {
-  return [result.deadLetterQueue, result.jobQueue, result.bucket]
-    .filter((r) => r.outcome === outcome)
-    .map((r) => r.name);
+  const all = [
+    result.deadLetterQueue,
+    result.jobQueue,
+    result.bucket,
+    result.alertTopic,
+    result.accessLogGroup,
+    result.gpuInstance,
+  ];
+  return all.filter((r) => r !== undefined && r.outcome === outcome).map((r) => (r as { name: string }).name);
 }

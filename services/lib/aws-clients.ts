@@ -9,6 +9,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { loadConfig } from "./config.ts";
 
@@ -64,3 +65,4 @@ export const createCloudWatchClient = (o: ClientOptions = {}) =>
 export const createLogsClient = (o: ClientOptions = {}) =>
   new CloudWatchLogsClient(clientConfig("CLOUDWATCH_LOGS", o));
 export const createEc2Client = (o: ClientOptions = {}) => new EC2Client(clientConfig("EC2", o));
+export const createSnsClient = (o: ClientOptions = {}) => new SNSClient(clientConfig("SNS", o));

@@ -1,11 +1,18 @@
 /**
  * Creates what the platform needs in AWS from config/platform.json: the dead-letter queue, the
- * job queue redriving to it, the job bucket, and (given an EC2 client) the GPU instance, left
- * stopped so the waker boots it when jobs arrive. Idempotent: a resource that exists is left
+ * job queue redriving to it, the job bucket, and, given their clients, the alert topic, the access
+ * log group with its retention, and the GPU instance, left stopped so the waker boots it when jobs
+ * arrive. Idempotent: a resource that exists is left
  * alone when its attributes match the config and brought in line when they do not, so running it
  * twice changes nothing. Uses only SDK calls, so it works on our emulator, LocalStack and AWS.
  */
 
+import {
+  type CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import {
   type _InstanceType,
   DescribeInstancesCommand,
@@ -20,6 +27,7 @@ import {
   HeadBucketCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, ListTopicsCommand, type SNSClient } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -45,6 +53,10 @@ export interface ProvisionResult {
   deadLetterQueue: ProvisionedQueue;
   jobQueue: ProvisionedQueue;
   bucket: { name: string; outcome: Outcome };
+  /** Present when an SNS client was given. */
+  alertTopic?: { name: string; arn: string; outcome: Exclude<Outcome, "updated"> };
+  /** Present when a Logs client was given. */
+  accessLogGroup?: { name: string; retentionDays: number; outcome: Outcome };
   /** Present when an EC2 client was given. */
   gpuInstance?: ProvisionedInstance;
 }
@@ -68,6 +80,10 @@ export interface ProvisionDeps {
   config: PlatformConfig;
   sqs: SQSClient;
   s3: S3Client;
+  /** Without it the alert topic step is skipped. */
+  sns?: SNSClient;
+  /** Without it the access log group step is skipped. */
+  logs?: CloudWatchLogsClient;
   /** Without it the GPU instance step is skipped. */
   ec2?: EC2Client;
   gpu?: {
@@ -84,6 +100,8 @@ export async function provision({
   config,
   sqs,
   s3,
+  sns,
+  logs,
   ec2,
   gpu,
   logger,
@@ -112,14 +130,55 @@ export async function provision({
 
   const bucket = { name: config.bucket, outcome: await ensureBucket(s3, config.bucket, config.region) };
   logger?.info({ bucket: bucket.name }, `job bucket ${bucket.outcome}`);
-  if (!ec2) return { deadLetterQueue, jobQueue, bucket };
+  const result: ProvisionResult = { deadLetterQueue, jobQueue, bucket };
 
-  const gpuInstance = await ensureGpuInstance(ec2, config.gpu, gpu ?? {});
-  logger?.info(
-    { instance: gpuInstance.instanceId, state: gpuInstance.state },
-    `GPU instance ${gpuInstance.name} ${gpuInstance.outcome}`,
-  );
-  return { deadLetterQueue, jobQueue, bucket, gpuInstance };
+  if (sns) {
+    result.alertTopic = await ensureTopic(sns, config.alertTopic);
+    logger?.info({ topic: result.alertTopic.arn }, `alert topic ${result.alertTopic.outcome}`);
+  }
+  if (logs) {
+    const { accessLogGroup: name, accessLogRetentionDays: retentionDays } = config.logs;
+    result.accessLogGroup = { name, retentionDays, outcome: await ensureLogGroup(logs, name, retentionDays) };
+    logger?.info({ logGroup: name, retentionDays }, `access log group ${result.accessLogGroup.outcome}`);
+  }
+  if (ec2) {
+    result.gpuInstance = await ensureGpuInstance(ec2, config.gpu, gpu ?? {});
+    logger?.info(
+      { instance: result.gpuInstance.instanceId, state: result.gpuInstance.state },
+      `GPU instance ${result.gpuInstance.name} ${result.gpuInstance.outcome}`,
+    );
+  }
+  return result;
+}
+
+/** CreateTopic is idempotent on AWS; listing first only tells created from found. */
+async function ensureTopic(
+  sns: SNSClient,
+  name: string,
+): Promise<NonNullable<ProvisionResult["alertTopic"]>> {
+  let found = false;
+  let NextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListTopicsCommand({ NextToken }));
+    found ||= (page.Topics ?? []).some((t) => t.TopicArn?.endsWith(`:${name}`));
+    NextToken = page.NextToken;
+  } while (NextToken && !found);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+  if (!TopicArn) throw new Error(`CreateTopic ${name} returned no TopicArn`);
+  return { name, arn: TopicArn, outcome: found ? "found" : "created" };
+}
+
+async function ensureLogGroup(
+  logs: CloudWatchLogsClient,
+  name: string,
+  retentionDays: number,
+): Promise<Outcome> {
+  const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  const existing = logGroups.find((g) => g.logGroupName === name);
+  if (!existing) await logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+  if (existing?.retentionInDays === retentionDays) return "found";
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: retentionDays }));
+  return existing ? "updated" : "created";
 }
 
 /** States of an instance that still exists (not shutting down or terminated). */

@@ -57,6 +57,7 @@ function launch(dataDir: string, port: number, args: string[] = []): Launch {
       ...process.env,
       ...ports,
       EMULATOR_PORT: String(port),
+      EMULATOR_EC2_TRANSITION_MS: "100", // provisioning boots and stops the GPU instance once
       TINYLLAMA_DATA_DIR: dataDir,
       LOG_LEVEL: "info",
     },
