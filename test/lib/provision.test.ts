@@ -1,9 +1,16 @@
+import { DescribeLogGroupsCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulators/aws/server.ts";
-import { createEc2Client, createS3Client, createSqsClient } from "../../services/lib/aws-clients.ts";
+import {
+  createEc2Client,
+  createLogsClient,
+  createS3Client,
+  createSnsClient,
+  createSqsClient,
+} from "../../services/lib/aws-clients.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 import { provision } from "../../services/lib/provision.ts";
 
@@ -144,5 +151,47 @@ describe("provision: the GPU instance (our emulator, 50 ms transitions)", () => 
   it("skips the GPU step without an EC2 client", async () => {
     const { ec2: _ec2, ...rest } = deps;
     expect((await provision(rest)).gpuInstance).toBeUndefined();
+  });
+});
+
+describe("provision: alert topic and access log group", () => {
+  let target: { url: string; close(): Promise<void> };
+  beforeAll(async () => {
+    target = await startEmulator({ port: 0 });
+  });
+  afterAll(() => target.close());
+
+  it("creates the topic and the log group with its retention once, then finds them", async () => {
+    const env = { AWS_ENDPOINT_URL: target.url };
+    const logs = createLogsClient({ env });
+    const deps = {
+      config,
+      sqs: createSqsClient({ env }),
+      s3: createS3Client({ env }),
+      sns: createSnsClient({ env }),
+      logs,
+    };
+    const first = await provision(deps);
+    expect(first.alertTopic).toMatchObject({ name: "tinyllama-alerts", outcome: "created" });
+    expect(first.alertTopic?.arn).toMatch(/^arn:aws:sns:us-east-1:\d{12}:tinyllama-alerts$/);
+    expect(first.accessLogGroup).toEqual({
+      name: "/apigw/tinyllama-access",
+      retentionDays: 30,
+      outcome: "created",
+    });
+
+    const second = await provision(deps);
+    expect(second.alertTopic).toMatchObject({ outcome: "found", arn: first.alertTopic?.arn });
+    expect(second.accessLogGroup?.outcome).toBe("found");
+
+    // Drift is brought back in line.
+    await logs.send(
+      new PutRetentionPolicyCommand({ logGroupName: "/apigw/tinyllama-access", retentionInDays: 7 }),
+    );
+    expect((await provision(deps)).accessLogGroup?.outcome).toBe("updated");
+    const { logGroups = [] } = await logs.send(
+      new DescribeLogGroupsCommand({ logGroupNamePrefix: "/apigw/" }),
+    );
+    expect(logGroups.find((g) => g.logGroupName === "/apigw/tinyllama-access")?.retentionInDays).toBe(30);
   });
 });
