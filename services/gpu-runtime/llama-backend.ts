@@ -1,0 +1,326 @@
+/**
+ * `InferenceBackend` on node-llama-cpp (llama.cpp's prebuilt binaries, in process).
+ *
+ * - Never builds llama.cpp from source (`build: "never"`): a missing binary is an error.
+ * - `cuda` fails at once, before any binary loads, when the CUDA driver and runtime libraries
+ *   are not found; `auto` picks CUDA, then Vulkan, then the CPU; `cpu` never touches a GPU.
+ * - Each request runs on a fresh context sequence: node-llama-cpp reuses a sequence's cached
+ *   prompt prefix, which changes batch shapes and so, on near-flat logits, greedy tokens.
+ * - `slots` sequences run at once; further requests wait for a free one, in arrival order.
+ */
+import path from "node:path";
+import {
+  getLlama,
+  getLlamaGpuTypes,
+  type Llama,
+  type LlamaContext,
+  LlamaLogLevel,
+  type LlamaModel,
+  type LlamaText,
+  resolveChatWrapper,
+  type Token,
+} from "node-llama-cpp";
+import type { Logger } from "../lib/logger.ts";
+import {
+  type BackendKind,
+  BackendUnavailableError,
+  type ChatMessage,
+  type Generation,
+  type GenerationRequest,
+  type InferenceBackend,
+  type ModelInfo,
+  makeTimings,
+  PromptTooLongError,
+} from "./backend.ts";
+
+export interface LlamaBackendOptions {
+  modelPath: string;
+  /** @defaultValue "auto" */
+  backend?: BackendKind;
+  /** CPU threads for evaluation; 0 means one per physical core. @defaultValue 0 */
+  threads?: number;
+  /** Tokens per sequence, at most the model's training context. @defaultValue 2048 */
+  contextSize?: number;
+  /** Requests evaluated at once, each on its own sequence. @defaultValue 1 */
+  slots?: number;
+  /** Fixed so a prompt is always split into the same batches. @defaultValue 512 */
+  batchSize?: number;
+  logger?: Logger;
+}
+
+/** A FIFO semaphore over the context's sequences. */
+class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(count: number) {
+    this.#free = count;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+export class LlamaBackend implements InferenceBackend {
+  readonly #options: Required<Omit<LlamaBackendOptions, "logger" | "contextSize">> & { contextSize?: number };
+  readonly #logger: Logger | undefined;
+  #llama: Llama | undefined;
+  #model: LlamaModel | undefined;
+  #context: LlamaContext | undefined;
+  #slots: Slots | undefined;
+  #info: ModelInfo | undefined;
+
+  constructor(options: LlamaBackendOptions) {
+    this.#options = {
+      modelPath: options.modelPath,
+      backend: options.backend ?? "auto",
+      threads: options.threads ?? 0,
+      slots: options.slots ?? 1,
+      batchSize: options.batchSize ?? 512,
+      ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
+    };
+    this.#logger = options.logger;
+  }
+
+  get info(): ModelInfo | undefined {
+    return this.#info;
+  }
+
+  async load(): Promise<ModelInfo> {
+    const started = performance.now();
+    const { backend, modelPath, slots, batchSize } = this.#options;
+    this.#llama = await openLlama(backend);
+    try {
+      this.#model = await this.#llama.loadModel({ modelPath, gpuLayers: this.#llama.gpu ? "max" : 0 });
+      const threads = this.#options.threads || this.#llama.cpuMathCores;
+      const contextSize = Math.min(this.#options.contextSize ?? 2048, this.#model.trainContextSize);
+      this.#context = await this.#model.createContext({
+        contextSize,
+        sequences: slots,
+        threads,
+        batchSize: Math.min(batchSize, contextSize),
+      });
+      this.#slots = new Slots(slots);
+      this.#info = {
+        id: path.basename(modelPath).replace(/\.gguf$/i, ""),
+        path: modelPath,
+        backend: this.#llama.gpu === false ? "cpu" : this.#llama.gpu,
+        threads,
+        contextSize: this.#context.contextSize,
+        trainContextSize: this.#model.trainContextSize,
+        vocabSize: vocabSize(this.#model),
+        parameters: countParameters(this.#model),
+        sizeBytes: this.#model.size,
+        loadMs: Math.round(performance.now() - started),
+      };
+      this.#logger?.info({ model: this.#info }, "model loaded");
+      return this.#info;
+    } catch (err) {
+      await this.unload();
+      throw err;
+    }
+  }
+
+  async generate(request: GenerationRequest, onText?: (chunk: string) => void): Promise<Generation> {
+    const model = this.#model;
+    const context = this.#context;
+    const slots = this.#slots;
+    if (!model || !context || !slots) throw new Error("the model is not loaded: call load() first");
+    const promptTokens = this.#tokenize(request);
+    if (promptTokens.length + request.maxTokens > context.contextSize)
+      throw new PromptTooLongError(promptTokens.length, request.maxTokens, context.contextSize);
+
+    await slots.acquire();
+    const sequence = context.getSequence();
+    try {
+      const out = new TextStream(model, request.stop ?? [], onText);
+      const started = performance.now();
+      let firstAt = started;
+      let finishReason: Generation["finishReason"] = "length";
+      const options = {
+        temperature: request.temperature,
+        ...(request.seed === undefined ? {} : { seed: request.seed }),
+        ...(request.topP === undefined ? {} : { topP: request.topP }),
+        ...(request.topK === undefined ? {} : { topK: request.topK }),
+      };
+      for await (const token of sequence.evaluate(promptTokens, options)) {
+        if (out.tokens.length === 0) firstAt = performance.now();
+        request.signal?.throwIfAborted();
+        if (model.isEogToken(token)) {
+          finishReason = "stop";
+          break;
+        }
+        if (out.push(token)) {
+          finishReason = "stop";
+          break;
+        }
+        if (out.tokens.length >= request.maxTokens) break;
+      }
+      const text = out.finish();
+      const ended = performance.now();
+      const completionTokens = out.tokens.length;
+      return {
+        text,
+        promptTokens: promptTokens.length,
+        completionTokens,
+        finishReason,
+        timings: makeTimings(promptTokens.length, completionTokens, firstAt - started, ended - firstAt),
+      };
+    } finally {
+      await sequence.dispose();
+      slots.release();
+    }
+  }
+
+  async unload(): Promise<void> {
+    this.#info = undefined;
+    this.#slots = undefined;
+    await this.#context?.dispose();
+    this.#context = undefined;
+    await this.#model?.dispose();
+    this.#model = undefined;
+    await this.#llama?.dispose();
+    this.#llama = undefined;
+  }
+
+  /** Prompt tokens, with BOS first when the model asks for it (`add_bos_token`). */
+  #tokenize(request: GenerationRequest): Token[] {
+    const model = this.#model;
+    if (!model) throw new Error("the model is not loaded");
+    const prompt = request.prompt;
+    const tokens =
+      "text" in prompt
+        ? model.tokenize(prompt.text)
+        : chatText(model, prompt.messages).tokenize(model.tokenizer);
+    const bos = model.tokens.bos;
+    if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+    return tokens;
+  }
+}
+
+/** The chat rendered with the model's own template (`tokenizer.chat_template`), ready for the answer. */
+function chatText(model: LlamaModel, messages: ChatMessage[]): LlamaText {
+  const wrapper = resolveChatWrapper(model);
+  const chatHistory = messages.map((m) =>
+    m.role === "assistant"
+      ? { type: "model" as const, response: [m.content] }
+      : { type: m.role, text: m.content },
+  );
+  chatHistory.push({ type: "model", response: [] });
+  return wrapper.generateContextState({ chatHistory }).contextText;
+}
+
+function vocabSize(model: LlamaModel): number {
+  const embd = model.fileInfo.fullTensorInfo?.find((t) => t.name === "token_embd.weight");
+  return Number(embd?.dimensions[1] ?? 0);
+}
+
+function countParameters(model: LlamaModel): number {
+  let n = 0;
+  for (const t of model.fileInfo.fullTensorInfo ?? [])
+    n += t.dimensions.reduce((a: number, b) => a * Number(b), 1);
+  return n;
+}
+
+/**
+ * Turns tokens into text chunks: holds back an incomplete UTF-8 character (byte tokens) and any
+ * tail that could still become a stop string, and cuts the text before a stop string.
+ */
+class TextStream {
+  readonly tokens: Token[] = [];
+  readonly #model: LlamaModel;
+  readonly #stop: string[];
+  readonly #onText: ((chunk: string) => void) | undefined;
+  #text = "";
+  #sent = 0;
+
+  constructor(model: LlamaModel, stop: string[], onText?: (chunk: string) => void) {
+    this.#model = model;
+    this.#stop = stop.filter((s) => s.length > 0);
+    this.#onText = onText;
+  }
+
+  /** Adds a token; true when a stop string has been reached. */
+  push(token: Token): boolean {
+    this.tokens.push(token);
+    this.#text = this.#model.detokenize(this.tokens);
+    const cut = this.#stopAt();
+    if (cut >= 0) {
+      this.#text = this.#text.slice(0, cut);
+      return true;
+    }
+    let safe = this.#text.length - this.#heldBack();
+    if (this.#text.endsWith("\uFFFD")) safe = Math.min(safe, this.#text.length - 1);
+    if (safe > this.#sent) this.#emit(this.#text.slice(this.#sent, safe));
+    return false;
+  }
+
+  finish(): string {
+    if (this.#text.length > this.#sent) this.#emit(this.#text.slice(this.#sent));
+    return this.#text;
+  }
+
+  #emit(chunk: string): void {
+    this.#sent += chunk.length;
+    this.#onText?.(chunk);
+  }
+
+  #stopAt(): number {
+    let at = -1;
+    for (const s of this.#stop) {
+      const i = this.#text.indexOf(s, Math.max(0, this.#sent - s.length));
+      if (i >= 0 && (at < 0 || i < at)) at = i;
+    }
+    return at;
+  }
+
+  /** Length of the longest tail of the text that is a proper prefix of a stop string. */
+  #heldBack(): number {
+    let hold = 0;
+    for (const s of this.#stop)
+      for (let n = Math.min(s.length - 1, this.#text.length); n > hold; n--)
+        if (this.#text.endsWith(s.slice(0, n))) {
+          hold = n;
+          break;
+        }
+    return hold;
+  }
+}
+
+/** getLlama with the backend policy above; `cuda` checks for the libraries before loading anything. */
+async function openLlama(backend: BackendKind): Promise<Llama> {
+  if (backend === "cuda") {
+    const supported = await getLlamaGpuTypes("supported");
+    if (!supported.includes("cuda"))
+      throw new BackendUnavailableError(
+        "cuda",
+        "backend cuda was requested but CUDA is not usable on this machine: no NVIDIA driver " +
+          "(libnvidia-ml, libcuda) with the CUDA runtime (libcudart, libcublas) was found. " +
+          `Usable here: ${supported.map((g) => g || "cpu").join(", ")}. ` +
+          "Set GPU_RUNTIME_BACKEND=cpu or auto, or install the NVIDIA driver and CUDA runtime.",
+      );
+  }
+  try {
+    return await getLlama({
+      gpu: backend === "cpu" ? false : backend,
+      build: "never",
+      logLevel: LlamaLogLevel.error,
+      progressLogs: false,
+    });
+  } catch (err) {
+    throw new BackendUnavailableError(
+      backend,
+      `backend ${backend} could not start: no usable prebuilt llama.cpp binary ` +
+        `(${(err as Error).message}). node-llama-cpp is configured never to build from source.`,
+      { cause: err },
+    );
+  }
+}
