@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import {
+  type ChatWrapper,
   getLlama,
   getLlamaGpuTypes,
   type Llama,
@@ -77,6 +78,7 @@ export class LlamaBackend implements InferenceBackend {
   #context: LlamaContext | undefined;
   #slots: Slots | undefined;
   #info: ModelInfo | undefined;
+  #chatWrapper: ChatWrapper | undefined;
 
   constructor(options: LlamaBackendOptions) {
     this.#options = {
@@ -183,6 +185,7 @@ export class LlamaBackend implements InferenceBackend {
   async unload(): Promise<void> {
     this.#info = undefined;
     this.#slots = undefined;
+    this.#chatWrapper = undefined;
     await this.#context?.dispose();
     this.#context = undefined;
     await this.#model?.dispose();
@@ -199,16 +202,22 @@ export class LlamaBackend implements InferenceBackend {
     const tokens =
       "text" in prompt
         ? model.tokenize(prompt.text)
-        : chatText(model, prompt.messages).tokenize(model.tokenizer);
+        : this.#chatText(prompt.messages).tokenize(model.tokenizer);
     const bos = model.tokens.bos;
     if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
     return tokens;
   }
+
+  /** The chat rendered with the model's own template (`tokenizer.chat_template`), ready for the answer. */
+  #chatText(messages: ChatMessage[]): LlamaText {
+    if (!this.#model) throw new Error("the model is not loaded");
+    // Resolving compares the template with node-llama-cpp's known formats: slow, so once per model.
+    this.#chatWrapper ??= resolveChatWrapper(this.#model);
+    return renderChat(this.#chatWrapper, messages);
+  }
 }
 
-/** The chat rendered with the model's own template (`tokenizer.chat_template`), ready for the answer. */
-function chatText(model: LlamaModel, messages: ChatMessage[]): LlamaText {
-  const wrapper = resolveChatWrapper(model);
+function renderChat(wrapper: ChatWrapper, messages: ChatMessage[]): LlamaText {
   const chatHistory = messages.map((m) =>
     m.role === "assistant"
       ? { type: "model" as const, response: [m.content] }
