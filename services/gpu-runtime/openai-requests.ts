@@ -70,7 +70,7 @@ export interface Limits {
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new BadRequestError("the body must be a JSON object");
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = issue?.path.map(String).join(".") || null;
