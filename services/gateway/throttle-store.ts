@@ -50,11 +50,15 @@ export class MemorySlidingLogStore implements ThrottleStore {
     if (now - this.#lastSweep >= this.#longest) this.#sweep(now);
     const log = this.#logs.get(key) ?? [];
     // A hit at t counts in the window ending at now when t > now - windowMs.
-    const counts = this.windows.map((w) => countSince(log, now - w.windowMs));
+    const counts = this.windows.map((w) => log.length - firstAfter(log, now - w.windowMs));
     const admitted = this.windows.every((w, i) => (counts[i] ?? 0) < w.limit);
     if (admitted) {
       log.push(now);
-      if (log.length > this.#keep) log.splice(0, log.length - this.#keep);
+      // Drop what no window can see any more (in bulk, so each hit is moved O(1) times on average).
+      const stale = firstAfter(log, now - this.#longest);
+      const over = log.length - this.#keep;
+      const drop = Math.max(over, stale >= 64 && stale * 2 >= log.length ? stale : 0);
+      if (drop > 0) log.splice(0, drop);
       this.#logs.set(key, log);
     }
     return { admitted, count: (counts[0] ?? 0) + (admitted ? 1 : 0) };
@@ -78,9 +82,14 @@ export class MemorySlidingLogStore implements ThrottleStore {
   }
 }
 
-/** Hits in `log` (ascending) later than `after`. */
-function countSince(log: readonly number[], after: number): number {
-  let n = 0;
-  for (let i = log.length - 1; i >= 0 && (log[i] as number) > after; i--) n++;
-  return n;
+/** Index of the first hit in `log` (ascending) later than `after`: a binary search, so huge limits stay cheap. */
+function firstAfter(log: readonly number[], after: number): number {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((log[mid] as number) > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
