@@ -36,6 +36,8 @@ const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
 const cognitoPort = Number(process.env.COGNITO_PORT || config.ports.cognito);
 const cognitoUrl = `http://127.0.0.1:${cognitoPort}`;
 const cognitoIssuer = `${cognitoUrl}/${config.cognito.userPoolId}`;
+const gatewayPort = Number(process.env.GATEWAY_PORT || config.ports.gateway);
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
 /** Everything the stack runs, in start order; later parts (Cognito, gateway, GPU runtime) go here. */
 function stackParts(): ChildSpec[] {
@@ -65,6 +67,39 @@ function stackParts(): ChildSpec[] {
   ];
 }
 
+/** Parts that need the provisioned resources (the gateway writes to the access log group). */
+function serviceParts(): ChildSpec[] {
+  return [
+    {
+      name: "gateway",
+      args: ["services/gateway/main.ts"],
+      healthUrl: `${gatewayUrl}/healthz`,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: emulatorUrl,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        COGNITO_ISSUER: cognitoIssuer,
+        GATEWAY_PORT: String(gatewayPort),
+      },
+    },
+  ];
+}
+
+async function startPart(spec: ChildSpec): Promise<void> {
+  const child = startChild(spec, repoRoot);
+  running.push(child);
+  log.info({ child: spec.name, pid: child.process.pid }, `started ${spec.name}`);
+  void child.exited.then(({ code, signal }) => {
+    if (shuttingDown) return;
+    void shutdown(
+      1,
+      `${spec.name} exited on its own (${signal ?? `code ${code}`}); its log lines above say why. Fix that and run make dev again`,
+    );
+  });
+  await waitHealthy(child);
+}
+
 const running: Child[] = [];
 let shuttingDown = false;
 
@@ -89,19 +124,7 @@ try {
   }
   fs.mkdirSync(dataDir, { recursive: true });
 
-  for (const spec of stackParts()) {
-    const child = startChild(spec, repoRoot);
-    running.push(child);
-    log.info({ child: spec.name, pid: child.process.pid }, `started ${spec.name}`);
-    void child.exited.then(({ code, signal }) => {
-      if (shuttingDown) return;
-      void shutdown(
-        1,
-        `${spec.name} exited on its own (${signal ?? `code ${code}`}); its log lines above say why. Fix that and run make dev again`,
-      );
-    });
-    await waitHealthy(child);
-  }
+  for (const spec of stackParts()) await startPart(spec);
 
   const endpoint = { endpoint: emulatorUrl, region: config.region };
   const result = await provision({
@@ -114,6 +137,7 @@ try {
     gpu: { pollMs: 200 },
     logger: log,
   });
+  for (const spec of serviceParts()) await startPart(spec);
 
   const env = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${config.region}`;
   process.stdout.write(
@@ -122,6 +146,7 @@ try {
       "TinyLlama dev stack",
       `  AWS emulator  ${emulatorUrl}   (health: ${emulatorUrl}/_emulator/health)`,
       `  Cognito       ${cognitoUrl}   (issuer: ${cognitoIssuer}; docs/cognito.md)`,
+      `  gateway       ${gatewayUrl}   (POST /infer, GET /jobs/{id}, GET /ping, POST /stop; docs/api/jwt_auth.md)`,
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
       `  job bucket    s3://${result.bucket.name}`,

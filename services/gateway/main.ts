@@ -2,7 +2,8 @@
  * `npm run gateway`: the API on config.ports.gateway (GATEWAY_PORT overrides). The Cognito
  * issuer comes from COGNITO_ISSUER (on AWS `https://cognito-idp.<region>.amazonaws.com/<pool>`),
  * by default the mock Cognito of the embedded stack. AWS endpoints come from AWS_ENDPOINT_URL as
- * for every service. SIGINT/SIGTERM stop it after flushing access logs and metrics.
+ * for every service. SIGINT/SIGTERM (or the launcher going away) stop it after flushing access
+ * logs and metrics.
  */
 import { loadConfig } from "../lib/config.ts";
 import { LogGroupMissingError } from "../lib/log-shipper.ts";
@@ -27,6 +28,8 @@ try {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  // Started by the launcher (make dev): stop with it, even when it is killed outright.
+  if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
 } catch (err) {
   log.fatal(
     { err },
