@@ -1,9 +1,13 @@
 /**
- * `npm run gateway`: the API on config.ports.gateway (GATEWAY_PORT overrides). The Cognito
- * issuer comes from COGNITO_ISSUER (on AWS `https://cognito-idp.<region>.amazonaws.com/<pool>`),
- * by default the mock Cognito of the embedded stack. AWS endpoints come from AWS_ENDPOINT_URL as
- * for every service. SIGINT/SIGTERM (or the launcher going away) stop it after flushing access
- * logs and metrics.
+ * `npm run gateway`: the API on config.ports.gateway (GATEWAY_PORT overrides).
+ *
+ * - COGNITO_ISSUER: the pool's issuer (on AWS `https://cognito-idp.<region>.amazonaws.com/<pool>`);
+ *   default the mock Cognito of the embedded stack.
+ * - COGNITO_JWKS_URL: where the keys are fetched when that is another host than the issuer names
+ *   (a container); default `<issuer>/.well-known/jwks.json`.
+ * - AWS_ENDPOINT_URL: as for every service (unset on AWS).
+ *
+ * SIGINT/SIGTERM (or the launcher going away) stop it after flushing access logs and metrics.
  */
 import { loadConfig } from "../lib/config.ts";
 import { LogGroupMissingError } from "../lib/log-shipper.ts";
@@ -19,6 +23,7 @@ try {
   const gateway = await startGateway({
     config,
     issuer,
+    ...(process.env.COGNITO_JWKS_URL ? { jwksUrl: process.env.COGNITO_JWKS_URL } : {}),
     port: Number(process.env.GATEWAY_PORT || config.ports.gateway),
     logger: log,
   });
