@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import type { Logger } from "pino";
 import { createCloudWatch } from "./cloudwatch/index.ts";
 import { AwsError, commonErrors } from "./core/aws-error.ts";
@@ -87,7 +88,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = http.createServer((req, res) => {
     readBody(req)
-      .then((body) => handle(toHttpRequest(req, body)))
+      .then((body) => handle(inflateRpcBody(toHttpRequest(req, body))))
       .catch((err: unknown) => errorResponse(undefined, err, randomUUID(), "query"))
       .then((answer) => {
         journal.flush();
@@ -222,6 +223,25 @@ function toHttpRequest(req: http.IncomingMessage, body: Buffer): HttpRequest {
     headers: req.headers,
     body,
   };
+}
+
+/**
+ * The SDKs gzip large bodies of operations with the requestCompression trait (PutMetricData over
+ * 10 KiB). That is transport encoding for the RPC protocols; for S3 `Content-Encoding` is object
+ * metadata and the bytes are stored as sent, so only non-S3 requests are inflated.
+ */
+function inflateRpcBody(req: HttpRequest): HttpRequest {
+  const encoding = String(req.headers["content-encoding"] ?? "").toLowerCase();
+  if (!encoding.includes("gzip") || credentialScope(req).service === "s3") return req;
+  const rpc =
+    req.headers["x-amz-target"] !== undefined ||
+    String(req.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded");
+  if (!rpc) return req;
+  try {
+    return { ...req, body: gunzipSync(req.body, { maxOutputLength: MAX_BODY_BYTES }) };
+  } catch {
+    throw commonErrors.serialization("The request body says Content-Encoding: gzip but is not valid gzip.");
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

@@ -44,14 +44,14 @@ export const cwErrors = {
       status: 404,
       queryCode: "ResourceNotFound",
     }),
-  /** The validation messages also travel in the message: the error codecs carry only `message`. */
+  /** AWS repeats the validation messages in the message text and in dashboardValidationMessages. */
   dashboardInvalid: (messages: Array<{ DataPath: string; Message: string }>) =>
     new AwsError(
       "DashboardInvalidInputError",
       `The dashboard body is invalid, there are ${messages.length} validation errors: ${JSON.stringify(
         messages.map((m) => ({ dataPath: m.DataPath, message: m.Message })),
       )}`,
-      { queryCode: "InvalidParameterInput" },
+      { queryCode: "InvalidParameterInput", fields: { dashboardValidationMessages: messages } },
     ),
   limitExceeded: (message: string) =>
     new AwsError("LimitExceededFault", message, { queryCode: "LimitExceeded" }),

@@ -10,6 +10,8 @@ export interface AwsErrorOptions {
   senderFault?: boolean;
   /** The legacy query-protocol code where it differs from `code` (awsQueryError trait). */
   queryCode?: string;
+  /** Members the error shape has besides the message (e.g. dashboardValidationMessages). */
+  fields?: Record<string, unknown>;
 }
 
 export class AwsError extends Error {
@@ -17,6 +19,7 @@ export class AwsError extends Error {
   readonly status: number;
   readonly senderFault: boolean;
   readonly queryCode: string;
+  readonly fields: Record<string, unknown> | undefined;
 
   constructor(code: string, message: string, options: AwsErrorOptions = {}) {
     super(message);
@@ -25,6 +28,7 @@ export class AwsError extends Error {
     this.status = options.status ?? 400;
     this.senderFault = options.senderFault ?? this.status < 500;
     this.queryCode = options.queryCode ?? code;
+    this.fields = options.fields;
   }
 }
 

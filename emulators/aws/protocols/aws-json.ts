@@ -51,7 +51,11 @@ export function jsonError(service: RpcService, err: AwsError, requestId: string)
   return {
     status: err.status,
     headers,
-    body: JSON.stringify({ __type: ns ? `${ns}#${err.code}` : err.code, message: err.message }),
+    body: JSON.stringify({
+      __type: ns ? `${ns}#${err.code}` : err.code,
+      message: err.message,
+      ...err.fields,
+    }),
   };
 }
 

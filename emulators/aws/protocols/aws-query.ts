@@ -6,7 +6,7 @@
  */
 import { AwsError, commonErrors } from "../core/aws-error.ts";
 import type { HttpRequest, HttpResponse, Input, RpcService } from "../core/service.ts";
-import { el, XML_DECL } from "./xml.ts";
+import { el, toXml, XML_DECL } from "./xml.ts";
 
 export function queryParams(req: HttpRequest): Map<string, string> {
   const params = new Map<string, string>();
@@ -71,6 +71,9 @@ export function queryError(service: RpcService | undefined, err: AwsError, reque
     el("Type", err.senderFault ? "Sender" : "Receiver") +
     el("Code", err.queryCode) +
     el("Message", err.message) +
+    Object.entries(err.fields ?? {})
+      .map(([k, v]) => toXml(k, v))
+      .join("") +
     `<Detail/></Error>${el("RequestId", requestId)}</ErrorResponse>`;
   return { status: err.status, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
 }

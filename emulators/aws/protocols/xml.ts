@@ -25,3 +25,18 @@ export function wrap(name: string, inner: string): string {
 }
 
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** Plain data as query-protocol XML: objects nest, arrays become `<member>` items. */
+export function toXml(name: string, value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (Array.isArray(value)) return wrap(name, value.map((v) => toXml("member", v)).join(""));
+  if (typeof value === "object") {
+    return wrap(
+      name,
+      Object.entries(value as Record<string, unknown>)
+        .map(([k, v]) => toXml(k, v))
+        .join(""),
+    );
+  }
+  return el(name, value as string | number | boolean);
+}
