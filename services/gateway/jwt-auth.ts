@@ -54,6 +54,9 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     async verify(token) {
       const known = cache.get(token, now());
       if (known) return known;
+      // base64url has spare bits in a segment's last character: flipping them leaves the bytes
+      // (and the signature) unchanged. Cognito never sends such a token; refuse it as altered.
+      if (!isCanonical(token)) throw invalidToken("the token is not canonical base64url: it was altered");
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -120,6 +123,10 @@ class VerifiedTokens {
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
   }
+}
+
+function isCanonical(token: string): boolean {
+  return token.split(".").every((part) => Buffer.from(part, "base64url").toString("base64url") === part);
 }
 
 /** jose's JWKS failures: the network (TypeError), a timeout, a non-200 or non-JSON answer, a malformed set. */

@@ -85,6 +85,14 @@ describe("JWT authentication", () => {
       },
     ],
     [
+      "altered only in the spare bits of its last character (same signature bytes)",
+      async () => {
+        const token = await idToken(key, jwks.issuer);
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        return `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1) ?? "") ^ 1]}`;
+      },
+    ],
+    [
       "wrong issuer",
       () =>
         idToken(key, jwks.issuer, { iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other1234" }),
