@@ -35,13 +35,16 @@ export interface ServiceDeps {
 
 /** Tunables with AWS-like defaults; tests shorten them. */
 export interface EmulatorSettings {
-  /** How often SQS publishes its AWS/SQS metrics (AWS: every 60 s; 10 s here so 10-s alarms work). */
+  /**
+   * How often SQS publishes its AWS/SQS metrics. AWS reports them per minute; 5 s here so an alarm
+   * with a 10-s period sees a change within two periods (publication lag + one evaluation).
+   */
   sqsMetricsIntervalMs: number;
   /** EC2 state transition durations. */
   ec2: { pendingMs: number; stoppingMs: number; shuttingDownMs: number; rebootMs: number };
 }
 
 export const defaultSettings: EmulatorSettings = {
-  sqsMetricsIntervalMs: 10_000,
+  sqsMetricsIntervalMs: 5_000,
   ec2: { pendingMs: 3_000, stoppingMs: 3_000, shuttingDownMs: 2_000, rebootMs: 2_000 },
 };
