@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages some tests drive, when they are missing: awscli (aws-cli 2.9, the
-# query-protocol SQS client the CLI tests use). Only as root with apt-get; elsewhere it says what
+# query-protocol SQS client the CLI tests use) and chromium (/usr/bin/chromium, the headless
+# browser of the CLI's hosted-UI login test, driven by playwright-core). Only as root with apt-get; elsewhere it says what
 # to install and the tests that need it skip with the same advice.
 set -euo pipefail
-wanted=(awscli)
+wanted=(awscli chromium)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
