@@ -9,7 +9,15 @@
  * 3 structure, 9 operation; bare numbers for scalars, `64 | x` for a list of scalars; members as
  * `[schema, traits]`) is @smithy/core's; ec2-schema.test.ts fails loudly if an SDK update changes it.
  */
-import * as sdk from "@aws-sdk/client-ec2";
+import { createRequire } from "node:module";
+
+// Loaded on the first EC2 request, not at start: the client is large (about 0.2-0.3 s to load) and
+// most emulator runs never call EC2. Its single CommonJS bundle loads faster than its ESM tree.
+let sdk: Record<string, unknown> | undefined;
+const loadSdk = () => {
+  sdk ??= createRequire(import.meta.url)("@aws-sdk/client-ec2") as Record<string, unknown>;
+  return sdk;
+};
 
 export type Scalar = "string" | "number" | "boolean" | "timestamp" | "blob" | "other";
 
@@ -97,7 +105,7 @@ function member(name: string, ref: unknown): Member {
 
 /** An operation's input and output structures, from the SDK's `<Action>$` operation schema. */
 export function operationShapes(action: string): { input: Shape; output: Shape } {
-  const op = deref((sdk as Record<string, unknown>)[`${action}$`]);
+  const op = deref(loadSdk()[`${action}$`]);
   if (!Array.isArray(op) || op[0] !== 9) throw new Error(`@aws-sdk/client-ec2 has no operation ${action}`);
   return { input: shapeOf(op[4]), output: shapeOf(op[5]) };
 }
