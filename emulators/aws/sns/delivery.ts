@@ -1,7 +1,7 @@
 /**
- * Fan-out of a published message to its subscriptions, after Publish has answered (never
- * blocking it): SQS through the `sendToQueue` port, HTTP/S by POST with AWS's headers and retry
- * policy, email to the outbox. A failure is counted and kept in a short log (`GET
+ * Fan-out of a published message to its subscriptions: SQS through the `sendToQueue` port and
+ * email to the outbox before Publish answers (both are in-process and journaled with it), HTTP/S
+ * by POST with AWS's headers and retry policy after it (never blocking it). A failure is counted and kept in a short log (`GET
  * /_emulator/sns/deliveries`); nothing here throws into the server.
  *
  * HTTP/S outcome (AWS: "SNS only retries on server-side errors"): 2xx delivers; 429, 5xx, a
@@ -274,22 +274,26 @@ export function createDelivery(m: Model, ports: Ports): Delivery {
     stats,
     log,
     publish(topic, n, base) {
-      // setImmediate callbacks run in scheduling order, so FIFO topics reach queues in order.
-      setImmediate(() => {
-        if (abort.signal.aborted) return;
-        for (const s of m.state.subscriptions.values()) {
-          if (s.topicArn !== topic.arn || s.pending) continue;
-          try {
-            if (!wanted(s, n)) {
-              stats.filteredOut++;
-              continue;
-            }
-            deliverOne(topic, s, n, base);
-          } catch (err) {
-            note(s, n.messageId, "failed", 1, err instanceof Error ? err.message : String(err));
+      // SQS and email deliveries are in-process state changes: made before Publish answers, they
+      // are journaled with it, so a kill right after the answer loses nothing. HTTP goes out after.
+      for (const s of m.state.subscriptions.values()) {
+        if (s.topicArn !== topic.arn || s.pending) continue;
+        try {
+          if (!wanted(s, n)) {
+            stats.filteredOut++;
+            continue;
           }
+          if (s.protocol === "http" || s.protocol === "https") {
+            setImmediate(() => {
+              if (!abort.signal.aborted) deliverOne(topic, s, n, base);
+            });
+          } else {
+            deliverOne(topic, s, n, base);
+          }
+        } catch (err) {
+          note(s, n.messageId, "failed", 1, err instanceof Error ? err.message : String(err));
         }
-      });
+      }
     },
     requestConfirmation(topic, s, base) {
       const messageId = randomUUID();
