@@ -9,7 +9,7 @@
  */
 import { CliError } from "./errors.ts";
 import type { Io } from "./io.ts";
-import { startLoopback } from "./loopback.ts";
+import { seconds as shown, startLoopback } from "./loopback.ts";
 import { authorizeUrl, createPkce, decodeClaims, exchangeCode, randomToken } from "./oauth.ts";
 import { initiateAuth } from "./password-login.ts";
 import { redirectUriFor, type Settings } from "./settings.ts";
@@ -18,7 +18,7 @@ import { loginFromToken, type StoredLogin, saveLogin } from "./token-store.ts";
 export interface BrowserLoginOptions {
   /** Print the URL instead of opening a browser. */
   noBrowser?: boolean;
-  /** Callback port (must be registered); default the client's 127.0.0.1 callback. */
+  /** Callback port (must be registered); default TINYLLAMA_LOGIN_PORT, else the client's 127.0.0.1 callback. */
   port?: number;
   /** Also write a `{"status":"waiting","authorizeUrl":...}` line to stdout. */
   json?: boolean;
@@ -33,7 +33,7 @@ export async function browserLogin(
   const state = randomToken();
   const nonce = randomToken();
   const loopback = await startLoopback({
-    redirectUri: redirectUriFor(settings, options.port),
+    redirectUri: redirectUriFor(settings, options.port ?? settings.loginPort),
     state,
     timeoutMs: settings.loginTimeoutMs,
   });
@@ -47,25 +47,25 @@ export async function browserLogin(
       nonce,
       codeChallenge: pkce.challenge,
     });
-    const seconds = Math.round(settings.loginTimeoutMs / 1000);
+    const limit = shown(settings.loginTimeoutMs);
     if (options.json)
       io.stdout.write(
-        `${JSON.stringify({ status: "waiting", authorizeUrl: url, redirectUri: loopback.redirectUri, timeoutSeconds: seconds })}\n`,
+        `${JSON.stringify({ status: "waiting", authorizeUrl: url, redirectUri: loopback.redirectUri, timeoutMs: settings.loginTimeoutMs })}\n`,
       );
     if (options.noBrowser) {
       io.stderr.write(
-        `Open this URL in a browser and sign in (waiting ${seconds} s for the callback):\n\n  ${url}\n\n`,
+        `Open this URL in a browser and sign in (waiting ${limit} for the callback):\n\n  ${url}\n\n`,
       );
     } else {
       try {
         await io.openBrowser(url);
         io.stderr.write(
-          `Opened your browser to sign in; waiting ${seconds} s for the callback on ${loopback.redirectUri}.\n` +
+          `Opened your browser to sign in; waiting ${limit} for the callback on ${loopback.redirectUri}.\n` +
             `If no browser window appeared, open:\n\n  ${url}\n\n`,
         );
       } catch (err) {
         io.stderr.write(
-          `Could not open a browser (${(err as Error).message}). Open this URL yourself and sign in within ${seconds} s:\n\n  ${url}\n\n`,
+          `Could not open a browser (${(err as Error).message}). Open this URL yourself and sign in within ${limit}:\n\n  ${url}\n\n`,
         );
       }
     }

@@ -34,6 +34,9 @@ function page(title: string, text: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${PAGE_STYLE}</style></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
 }
 
+/** "30 s", or "300 ms" for the short limits of tests. */
+export const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
 export async function startLoopback(options: LoopbackOptions): Promise<Loopback> {
   const target = new URL(options.redirectUri);
   if (target.protocol !== "http:" || target.hostname !== "127.0.0.1")
@@ -128,10 +131,11 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
   target.port = String(port);
 
   const timer = setTimeout(() => {
+    const limit = seconds(timeoutMs);
     finish(() =>
       settle?.reject(
         new CliError(
-          `no login callback within ${Math.round(timeoutMs / 1000)} s: run \`tinyllama login\` again and sign in within ${Math.round(timeoutMs / 1000)} s ` +
+          `no login callback within ${limit}: run \`tinyllama login\` again and sign in within ${limit} ` +
             "(no browser opened? use `tinyllama login --no-browser` and open the URL yourself)",
           { auth: true, code: "timeout" },
         ),

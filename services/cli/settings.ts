@@ -11,6 +11,7 @@
  * | app client         | TINYLLAMA_CLIENT_ID          | the first client without a secret                |
  * | token file         | TINYLLAMA_TOKEN_FILE         | $XDG_CONFIG_HOME/tinyllama/token.json, else      |
  * |                    |                              | ~/.config/tinyllama/token.json                   |
+ * | callback port      | TINYLLAMA_LOGIN_PORT         | the client's 127.0.0.1 callback (8765); --port   |
  * | login wait         | TINYLLAMA_LOGIN_TIMEOUT_MS   | 30000                                            |
  * | --wait poll period | TINYLLAMA_POLL_INTERVAL_MS   | 4000 (20 requests/min per user is the API limit)  |
  */
@@ -35,6 +36,8 @@ export interface Settings {
   anyLoopbackPort: boolean;
   /** The default redirect: the client's first registered http://127.0.0.1 callback. */
   defaultRedirectUri: string;
+  /** Callback port of the browser login when --port is not given (TINYLLAMA_LOGIN_PORT). */
+  loginPort: number | undefined;
   tokenFile: string;
   loginTimeoutMs: number;
   pollIntervalMs: number;
@@ -60,6 +63,15 @@ function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value;
 }
 
+function loginPort(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TINYLLAMA_LOGIN_PORT;
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 65535)
+    throw new CliError(`TINYLLAMA_LOGIN_PORT=${raw} is not a port number: fix or unset it`);
+  return value;
+}
+
 export function resolveSettings(env: NodeJS.ProcessEnv = process.env, config?: PlatformConfig): Settings {
   const cfg = config ?? loadConfig(undefined, env);
   const clientId = env.TINYLLAMA_CLIENT_ID || cfg.cognito.clients.find((c) => !c.clientSecret)?.clientId;
@@ -80,6 +92,7 @@ export function resolveSettings(env: NodeJS.ProcessEnv = process.env, config?: P
     logoutUrls: client?.logoutUrls ?? [],
     anyLoopbackPort: cfg.cognito.allowAnyLoopbackPort,
     defaultRedirectUri: callbackUrls.find((u) => u.startsWith("http://127.0.0.1:")) ?? DEFAULT_REDIRECT_URI,
+    loginPort: loginPort(env),
     tokenFile: tokenFilePath(env),
     loginTimeoutMs: positiveMs(env, "TINYLLAMA_LOGIN_TIMEOUT_MS", 30_000),
     pollIntervalMs: positiveMs(env, "TINYLLAMA_POLL_INTERVAL_MS", 4000),
