@@ -11,8 +11,8 @@
  *   8. routes          the handlers (routes.ts)
  *   9. error handler   every error as JSON
  *
- * The access log sits before CORS (not after, as a first sketch had it) because the CORS 403 of
- * a disallowed preflight must appear in the access log.
+ * The access log sits before CORS, not after it, so that CORS refusals (the 403 of a disallowed
+ * preflight, API-004's smoke test) are logged too.
  */
 import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
