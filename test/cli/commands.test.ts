@@ -92,14 +92,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const s3 = () => createS3Client({ endpoint: stack.emulator.url, region: stack.config.region });
-
 /** What the worker on the GPU instance does: rewrite the job record with a new status. */
-async function setStatus(jobId: string, status: string): Promise<void> {
+async function setStatus(
+  jobId: string,
+  status: string,
+  aws = { endpoint: stack.emulator.url, region: stack.config.region },
+): Promise<void> {
+  const s3 = createS3Client(aws);
   const key = jobKey(jobId);
-  const object = await s3().send(new GetObjectCommand({ Bucket: stack.config.bucket, Key: key }));
+  const object = await s3.send(new GetObjectCommand({ Bucket: stack.config.bucket, Key: key }));
   const job = JSON.parse((await object.Body?.transformToString()) ?? "{}") as Record<string, unknown>;
-  await s3().send(
+  await s3.send(
     new PutObjectCommand({
       Bucket: stack.config.bucket,
       Key: key,
@@ -223,6 +226,38 @@ describe("API commands", () => {
     expect(down.stderr).toBe(
       `tinyllama: cannot reach the TinyLlama API at http://127.0.0.1:${closed} (ECONNREFUSED): start the stack with \`make dev\`, or set TINYLLAMA_API_URL to the API\n`,
     );
+  });
+});
+
+describe("the per-user limit", () => {
+  it("infer --wait waits out a 429's Retry-After and goes on", async () => {
+    const strict = await startStack({
+      issuer: cognito.issuer,
+      audience: [publicClientId],
+      limits: { burstPerSecond: 2, requestsPerMinute: 1000 },
+    });
+    try {
+      const e = { ...(await loggedIn()), TINYLLAMA_API_URL: strict.gateway.url };
+      const waits: number[] = [];
+      const { io, out } = testIo(e, {
+        sleep: async (ms) => {
+          waits.push(ms);
+          // A 429's wait: 1.1 s really (the burst window is 1 s), not the minute it asks for.
+          await new Promise((resolve) => setTimeout(resolve, ms >= 60_000 ? 1100 : ms));
+        },
+      });
+      const run = runCli(["infer", "Hello", "--wait"], io, { config: anyPortConfig });
+      await until(() => (out.stderr.includes("rate limited") ? true : undefined), "a 429");
+      const jobId = /job ([0-9a-f-]{36})/.exec(out.stderr)?.[1] ?? "";
+      const bucket = { endpoint: strict.emulator.url, region: strict.config.region };
+      await setStatus(jobId, "succeeded", bucket);
+      expect(await run).toBe(0);
+      expect(out.stderr).toMatch(/job [0-9a-f-]{36}: queued, rate limited: next look in 60 s/);
+      expect(waits).toContain(60_000);
+      expect(out.stdout).toMatch(/status +succeeded/);
+    } finally {
+      await strict.close();
+    }
   });
 });
 

@@ -45,6 +45,8 @@ export interface TestIoOptions {
   openBrowser?: (url: string) => Promise<void>;
   secret?: string;
   stderrTTY?: boolean;
+  /** Replaces the CLI's waits (e.g. to record a Retry-After without waiting a minute). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function testIo(env: NodeJS.ProcessEnv, o: TestIoOptions = {}): { io: Io; out: Captured } {
@@ -64,7 +66,7 @@ export function testIo(env: NodeJS.ProcessEnv, o: TestIoOptions = {}): { io: Io;
       return o.secret;
     },
     now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
   return { io, out };
 }
