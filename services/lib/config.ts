@@ -141,6 +141,25 @@ export const configSchema = z
       accessLogRetentionDays: z.literal(RETENTION_DAYS, {
         error: says(`must be one of the CloudWatch Logs retention periods: ${RETENTION_DAYS.join(", ")}`),
       }),
+      jobLogGroup: text(
+        /^[\w.\-/#]{1,512}$/,
+        "a log group name: 1..512 of letters, digits and _ - / . #",
+      ).describe(
+        "One structured event per job transition (queued, delivered, processed, failed, dead-lettered).",
+      ),
+      jobLogRetentionDays: z.literal(RETENTION_DAYS, {
+        error: says(`must be one of the CloudWatch Logs retention periods: ${RETENTION_DAYS.join(", ")}`),
+      }),
+    }),
+    alarms: z.strictObject({
+      periodSeconds: z
+        .literal([10, 20, 30, 60, 120, 300], {
+          error: says("must be 10, 20, 30 or a multiple of 60 up to 300"),
+        })
+        .describe("Period of the provisioned alarms (AWS/SQS metrics are per minute on AWS; 60 there)."),
+      queueDepthThreshold: int(1, 1_000_000).describe(
+        "Alarm when the job queue holds more visible messages.",
+      ),
     }),
     metricNamespace: text(
       /^[^:][^:]{0,254}$/,
