@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages some tests drive, when they are missing: awscli (aws-cli 2.9, the
 # query-protocol SQS client the CLI tests use) and chromium (/usr/bin/chromium, the headless
-# browser of the CLI's hosted-UI login test, driven by playwright-core). Only as root with apt-get; elsewhere it says what
-# to install and the tests that need it skip with the same advice.
+# browser of the CLI's hosted-UI login test, driven by playwright-core). Only as root with
+# apt-get; elsewhere it says what to install and the tests that need it skip with the same advice.
 set -euo pipefail
 wanted=(awscli chromium)
 missing=()
