@@ -13,6 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
+  createCloudWatchClient,
   createEc2Client,
   createLogsClient,
   createS3Client,
@@ -133,6 +134,7 @@ try {
     s3: createS3Client(endpoint),
     sns: createSnsClient(endpoint),
     logs: createLogsClient(endpoint),
+    cloudwatch: createCloudWatchClient(endpoint),
     ec2: createEc2Client(endpoint),
     gpu: { pollMs: 200 },
     logger: log,

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  createCloudWatchClient,
   createEc2Client,
   createLogsClient,
   createS3Client,
@@ -21,7 +22,7 @@ import { provision } from "../services/lib/provision.ts";
 const { values } = parseArgs({ options: { aws: { type: "boolean", default: false } } });
 const log = createLogger("provision");
 
-const services = ["SQS", "S3", "SNS", "CLOUDWATCH_LOGS", "EC2"];
+const services = ["SQS", "S3", "SNS", "CLOUDWATCH", "CLOUDWATCH_LOGS", "EC2"];
 if (!values.aws && !services.every((id) => endpointFromEnv(id))) {
   log.error(
     "no AWS_ENDPOINT_URL set, so this would provision your real AWS account: " +
@@ -37,6 +38,7 @@ try {
     s3: createS3Client(),
     sns: createSnsClient(),
     logs: createLogsClient(),
+    cloudwatch: createCloudWatchClient(),
     ec2: createEc2Client(),
     logger: log,
   });
@@ -60,6 +62,8 @@ function summary(result: Awaited<ReturnType<typeof provision>>, outcome: string)
     result.bucket,
     result.alertTopic,
     result.accessLogGroup,
+    result.jobLogGroup,
+    ...(result.alarms ?? []),
     result.gpuInstance,
   ];
   return all.filter((r) => r !== undefined && r.outcome === outcome).map((r) => (r as { name: string }).name);

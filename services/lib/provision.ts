@@ -8,6 +8,11 @@
  */
 
 import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+} from "@aws-sdk/client-cloudwatch";
+import {
   type CloudWatchLogsClient,
   CreateLogGroupCommand,
   DescribeLogGroupsCommand,
@@ -57,6 +62,10 @@ export interface ProvisionResult {
   alertTopic?: { name: string; arn: string; outcome: Exclude<Outcome, "updated"> };
   /** Present when a Logs client was given. */
   accessLogGroup?: { name: string; retentionDays: number; outcome: Outcome };
+  /** Present when a Logs client was given. */
+  jobLogGroup?: { name: string; retentionDays: number; outcome: Outcome };
+  /** Present when CloudWatch and SNS clients were given. */
+  alarms?: Array<{ name: string; outcome: Exclude<Outcome, "updated"> }>;
   /** Present when an EC2 client was given. */
   gpuInstance?: ProvisionedInstance;
 }
@@ -82,8 +91,10 @@ export interface ProvisionDeps {
   s3: S3Client;
   /** Without it the alert topic step is skipped. */
   sns?: SNSClient;
-  /** Without it the access log group step is skipped. */
+  /** Without it the log group steps are skipped. */
   logs?: CloudWatchLogsClient;
+  /** Without it (or without `sns`) the alarm step is skipped. */
+  cloudwatch?: CloudWatchClient;
   /** Without it the GPU instance step is skipped. */
   ec2?: EC2Client;
   gpu?: {
@@ -102,6 +113,7 @@ export async function provision({
   s3,
   sns,
   logs,
+  cloudwatch,
   ec2,
   gpu,
   logger,
@@ -140,6 +152,17 @@ export async function provision({
     const { accessLogGroup: name, accessLogRetentionDays: retentionDays } = config.logs;
     result.accessLogGroup = { name, retentionDays, outcome: await ensureLogGroup(logs, name, retentionDays) };
     logger?.info({ logGroup: name, retentionDays }, `access log group ${result.accessLogGroup.outcome}`);
+    const { jobLogGroup: jobs, jobLogRetentionDays: jobDays } = config.logs;
+    result.jobLogGroup = {
+      name: jobs,
+      retentionDays: jobDays,
+      outcome: await ensureLogGroup(logs, jobs, jobDays),
+    };
+    logger?.info({ logGroup: jobs, retentionDays: jobDays }, `job log group ${result.jobLogGroup.outcome}`);
+  }
+  if (cloudwatch && result.alertTopic) {
+    result.alarms = await ensureAlarms(cloudwatch, config, result.alertTopic.arn);
+    for (const a of result.alarms) logger?.info({ alarm: a.name }, `alarm ${a.outcome}`);
   }
   if (ec2) {
     result.gpuInstance = await ensureGpuInstance(ec2, config.gpu, gpu ?? {});
@@ -149,6 +172,58 @@ export async function provision({
     );
   }
   return result;
+}
+
+/**
+ * The two alarms of the platform, both notifying the alert topic. The DLQ alarm watches
+ * ApproximateNumberOfMessagesVisible (AWS does not count redriven messages in the DLQ's
+ * NumberOfMessagesSent, which the seed's alarm used); FIFO queue names keep `.fifo` in the
+ * QueueName dimension. PutMetricAlarm replaces an alarm whole, so re-running keeps them as configured.
+ */
+async function ensureAlarms(
+  cw: CloudWatchClient,
+  config: PlatformConfig,
+  topicArn: string,
+): Promise<NonNullable<ProvisionResult["alarms"]>> {
+  const { jobs, deadLetter } = config.queues;
+  const wanted = [
+    {
+      AlarmName: `${deadLetter.name}-has-messages`,
+      AlarmDescription: "A job failed maxReceiveCount times and is in the dead-letter queue.",
+      QueueName: deadLetter.name,
+      Threshold: 0,
+    },
+    {
+      AlarmName: `${jobs.name}-depth`,
+      AlarmDescription: `More than ${config.alarms.queueDepthThreshold} jobs are waiting.`,
+      QueueName: jobs.name,
+      Threshold: config.alarms.queueDepthThreshold,
+    },
+  ];
+  const { MetricAlarms = [] } = await cw.send(
+    new DescribeAlarmsCommand({ AlarmNames: wanted.map((w) => w.AlarmName) }),
+  );
+  const existing = new Set(MetricAlarms.map((a) => a.AlarmName));
+  for (const w of wanted) {
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: w.AlarmName,
+        AlarmDescription: w.AlarmDescription,
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [{ Name: "QueueName", Value: w.QueueName }],
+        Statistic: "Maximum",
+        Period: config.alarms.periodSeconds,
+        EvaluationPeriods: 1,
+        Threshold: w.Threshold,
+        ComparisonOperator: "GreaterThanThreshold",
+        TreatMissingData: "notBreaching",
+        AlarmActions: [topicArn],
+        OKActions: [topicArn],
+      }),
+    );
+  }
+  return wanted.map((w) => ({ name: w.AlarmName, outcome: existing.has(w.AlarmName) ? "found" : "created" }));
 }
 
 /** CreateTopic is idempotent on AWS; listing first only tells created from found. */

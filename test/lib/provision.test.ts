@@ -1,3 +1,4 @@
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLogGroupsCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -5,6 +6,7 @@ import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulators/aws/server.ts";
 import {
+  createCloudWatchClient,
   createEc2Client,
   createLogsClient,
   createS3Client,
@@ -161,15 +163,17 @@ describe("provision: alert topic and access log group", () => {
   });
   afterAll(() => target.close());
 
-  it("creates the topic and the log group with its retention once, then finds them", async () => {
+  it("creates the topic, the log groups with their retention and the alarms once, then finds them", async () => {
     const env = { AWS_ENDPOINT_URL: target.url };
     const logs = createLogsClient({ env });
+    const cloudwatch = createCloudWatchClient({ env });
     const deps = {
       config,
       sqs: createSqsClient({ env }),
       s3: createS3Client({ env }),
       sns: createSnsClient({ env }),
       logs,
+      cloudwatch,
     };
     const first = await provision(deps);
     expect(first.alertTopic).toMatchObject({ name: "tinyllama-alerts", outcome: "created" });
@@ -183,6 +187,20 @@ describe("provision: alert topic and access log group", () => {
     const second = await provision(deps);
     expect(second.alertTopic).toMatchObject({ outcome: "found", arn: first.alertTopic?.arn });
     expect(second.accessLogGroup?.outcome).toBe("found");
+    expect(first.jobLogGroup).toEqual({ name: "/tinyllama/jobs", retentionDays: 30, outcome: "created" });
+    expect(second.jobLogGroup?.outcome).toBe("found");
+    expect(first.alarms?.map((a) => a.outcome)).toEqual(["created", "created"]);
+    expect(second.alarms?.map((a) => a.outcome)).toEqual(["found", "found"]);
+    const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({}));
+    const dlqAlarm = MetricAlarms.find((a) => a.AlarmName === "failed-tinyllama-jobs-dlq.fifo-has-messages");
+    expect(dlqAlarm).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: "failed-tinyllama-jobs-dlq.fifo" }],
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      AlarmActions: [first.alertTopic?.arn],
+    });
 
     // Drift is brought back in line.
     await logs.send(
