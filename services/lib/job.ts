@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
+/**
+ * queued -> running -> succeeded; a failed attempt goes back to queued until the queue's
+ * maxReceiveCount, then the DLQ handler marks it dead-lettered. `failed` is final: a job the
+ * runtime refuses outright (e.g. a prompt longer than the model's context).
+ */
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead-lettered"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const jobSchema = z.object({
@@ -18,6 +23,26 @@ export const jobSchema = z.object({
   model: z.string().min(1),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /** Deliveries so far (SQS ApproximateReceiveCount of the latest). */
+  attempts: z.int().min(0).optional(),
+  output: z.string().optional(),
+  /** Why the latest attempt failed, or why the job was dead-lettered. */
+  error: z.string().optional(),
+  usage: z.object({ promptTokens: z.int().min(0), completionTokens: z.int().min(0) }).optional(),
+  /** Milliseconds of each phase, and decode speed. */
+  timings: z
+    .object({
+      queueWaitMs: z.number().min(0).optional(),
+      bootMs: z.number().min(0).optional(),
+      loadMs: z.number().min(0).optional(),
+      inferenceMs: z.number().min(0).optional(),
+      tokensPerSecond: z.number().min(0).optional(),
+    })
+    .optional(),
+  /** The inference backend that ran it (cpu, cuda, ...). */
+  backend: z.string().optional(),
+  startedAt: z.iso.datetime().optional(),
+  finishedAt: z.iso.datetime().optional(),
 });
 
 export type Job = z.infer<typeof jobSchema>;
@@ -51,3 +76,8 @@ export const jobKey = (jobId: string): string => `jobs/${jobId}.json`;
 
 /** True when `id` has the shape of a job id (a UUID), so lookups of junk never reach S3. */
 export const isJobId = (id: string): boolean => z.uuid().safeParse(id).success;
+
+/** The record after a transition: the new status and fields, `updatedAt` moved to `now`. */
+export function transition(job: Job, status: JobStatus, patch: Partial<Job>, now: number): Job {
+  return jobSchema.parse({ ...job, ...patch, status, updatedAt: new Date(now).toISOString() });
+}
