@@ -16,10 +16,14 @@ endif
 export PATH := $(NODE_DIR):$(PATH)
 endif
 
+# node-llama-cpp ships prebuilt llama.cpp binaries as npm packages; never let its install step
+# download or compile anything else.
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD := true
+
 FRESH ?=
 COMPOSE_PROFILE ?= localstack
 
-.PHONY: help dev test bench provision up down clean
+.PHONY: help dev test bench provision up down clean model
 
 help:
 	@echo "make dev        start the embedded stack in the foreground (FRESH=1 starts from empty state)"
@@ -27,6 +31,7 @@ help:
 	@echo "make bench      benchmarks"
 	@echo "make up / down  compose mode (Docker): COMPOSE_PROFILE=localstack (default) or emulator"
 	@echo "make clean      remove .data/, coverage/ and node_modules/"
+	@echo "make model      fetch the real TinyLlama-1.1B-Chat Q4_K_M GGUF (needs network and TINYLLAMA_SHA256)"
 
 # npm ci when node_modules is missing or older than the lock file.
 node_modules/.package-lock.json: package-lock.json
@@ -58,3 +63,16 @@ down:
 
 clean:
 	rm -rf .data coverage node_modules
+
+# The real TinyLlama-1.1B-Chat-v1.0 Q4_K_M GGUF (~670 MB), for runs with real text. Needs network
+# access and the file's sha256 from its model page (TINYLLAMA_SHA256); never part of make test,
+# make dev or CI, which use generated random-weight models (docs/gpu-runtime.md).
+TINYLLAMA_URL ?= https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
+TINYLLAMA_GGUF := .data/models/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
+model:
+	@test -n "$(TINYLLAMA_SHA256)" || { echo "make model: set TINYLLAMA_SHA256 to the file's sha256 from its model page, so the download is checked"; exit 2; }
+	mkdir -p .data/models
+	curl -fL --retry 3 -o $(TINYLLAMA_GGUF).part $(TINYLLAMA_URL)
+	echo "$(TINYLLAMA_SHA256)  $(TINYLLAMA_GGUF).part" | sha256sum -c -
+	mv $(TINYLLAMA_GGUF).part $(TINYLLAMA_GGUF)
+	@echo "use it: MODEL_PATH=$(TINYLLAMA_GGUF) MODEL_SHA256=$(TINYLLAMA_SHA256) make dev"
