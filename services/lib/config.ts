@@ -60,6 +60,17 @@ export const COGNITO_AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TO
 const url = (rule: string) =>
   z.url({ error: says(`must be ${rule}`), protocol: /^https?$/, normalize: false });
 
+/** One scheduled handler: its rate and its time budget per invocation. */
+const schedule = (what: string) =>
+  z
+    .strictObject({
+      everySeconds: int(1, 86_400).describe(
+        "How often it runs (an EventBridge rate on AWS, where 60 is the least). The local harness may override it.",
+      ),
+      timeoutSeconds: int(1, 900).describe("Its Lambda timeout: how long one invocation may run."),
+    })
+    .describe(what);
+
 const cognitoClient = z.strictObject({
   name: text(/^[\w\s+=,.@-]{1,128}$/, "a client name: 1..128 of letters, digits, spaces and + = , . @ - _"),
   clientId: text(/^[a-z0-9]{26}$/, "26 lowercase letters or digits, like a Cognito app client id"),
@@ -202,6 +213,22 @@ export const configSchema = z
       })
       .default({ backend: "auto", model: "tiny", threads: 0, contextSize: 2048, slots: 1 })
       .describe("The GPU runtime (services/gpu-runtime): inference backend and model."),
+    handlers: z
+      .strictObject({
+        waker: schedule("Starts the GPU instance when jobs wait (also run after each enqueue)."),
+        watchdog: schedule(
+          "Stops the GPU instance once the queue is empty and no job finished for gpu.idleStopSeconds.",
+        ),
+        deadLetters: schedule("Marks the dead-letter queue's jobs dead-lettered (the messages stay)."),
+      })
+      .default({
+        waker: { everySeconds: 60, timeoutSeconds: 120 },
+        watchdog: { everySeconds: 60, timeoutSeconds: 30 },
+        deadLetters: { everySeconds: 60, timeoutSeconds: 60 },
+      })
+      .describe(
+        "The scheduled Lambda-shaped handlers (services/handlers): EventBridge rates and Lambda timeouts on AWS, the trigger harness locally.",
+      ),
     gateway: z
       .strictObject({
         allowedOrigins: z
