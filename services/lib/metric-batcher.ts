@@ -37,7 +37,10 @@ interface Pending {
   dimensions: Dimension[];
   /** Start of the second the values fell in, epoch ms. */
   second: number;
+  /** The count, or the sum of the observed values. */
   value: number;
+  /** Present for `observe()`: sent as a statistic set, so values are never added together. */
+  stats?: { count: number; min: number; max: number };
 }
 
 export class MetricBatcher {
@@ -67,6 +70,29 @@ export class MetricBatcher {
     const entry = this.#pending.get(key);
     if (entry) entry.value += value;
     else this.#pending.set(key, { name, unit, dimensions, second, value });
+    this.#arm(this.#interval);
+  }
+
+  /**
+   * Records one measurement (a duration, a rate, a gauge such as a queue depth) for the current
+   * second. Measurements of one second are sent as one statistic set (SampleCount, Sum, Minimum,
+   * Maximum), so Average, Minimum and Maximum stay right where `add()` would sum them. Never throws.
+   */
+  observe(name: string, value: number, unit: StandardUnit = "None", dimensions: Dimension[] = []): void {
+    if (!Number.isFinite(value)) return;
+    const second = Math.floor(this.#now() / 1000) * 1000;
+    const key = JSON.stringify(["observe", name, unit, dimensions, second]);
+    const entry = this.#pending.get(key);
+    if (entry?.stats) merge(entry, { value, stats: { count: 1, min: value, max: value } });
+    else
+      this.#pending.set(key, {
+        name,
+        unit,
+        dimensions,
+        second,
+        value,
+        stats: { count: 1, min: value, max: value },
+      });
     this.#arm(this.#interval);
   }
 
@@ -119,7 +145,16 @@ export class MetricBatcher {
       const data: MetricDatum[] = batch.map(([, p]) => ({
         MetricName: p.name,
         Unit: p.unit,
-        Value: p.value,
+        ...(p.stats
+          ? {
+              StatisticValues: {
+                SampleCount: p.stats.count,
+                Sum: p.value,
+                Minimum: p.stats.min,
+                Maximum: p.stats.max,
+              },
+            }
+          : { Value: p.value }),
         Timestamp: new Date(p.second),
         ...(p.dimensions.length > 0 ? { Dimensions: p.dimensions } : {}),
       }));
@@ -132,7 +167,7 @@ export class MetricBatcher {
         // Put the counts back, merged with anything added meanwhile.
         for (const [key, p] of batch) {
           const now = this.#pending.get(key);
-          if (now) now.value += p.value;
+          if (now) merge(now, p);
           else this.#pending.set(key, p);
         }
         this.#failures++;
@@ -146,6 +181,17 @@ export class MetricBatcher {
       }
     }
   }
+}
+
+/** Adds `more` into `into`: counts add up, statistic sets combine. */
+function merge(into: Pending, more: Pick<Pending, "value" | "stats">): void {
+  into.value += more.value;
+  if (into.stats && more.stats)
+    into.stats = {
+      count: into.stats.count + more.stats.count,
+      min: Math.min(into.stats.min, more.stats.min),
+      max: Math.max(into.stats.max, more.stats.max),
+    };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
