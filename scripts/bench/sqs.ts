@@ -14,9 +14,8 @@
  * untimed warm-up of the client, so load on this shared machine hits them alike; ratios are
  * taken per run, then the median.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,6 +30,17 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import {
+  BenchFailure,
+  cpuMs,
+  freePort,
+  int,
+  median,
+  rssMiB,
+  spread,
+  startChildServer,
+  stopChild,
+} from "./common.ts";
 
 type ServerName = "ours" | "ours-persistent" | "fauxqs";
 type QueueKind = "standard" | "fifo";
@@ -40,8 +50,6 @@ const FIFO_GROUPS = 10;
 const BATCH = 10;
 const STALL_MS = 10_000;
 const SERVE = path.join(import.meta.dirname, "serve.ts");
-
-class BenchFailure extends Error {}
 
 interface QueueResult {
   sendPerSec: number;
@@ -73,17 +81,6 @@ function parseOptions() {
   return { runs, messages, servers };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function makeClient(endpoint: string): SQSClient {
   return new SQSClient({
     endpoint,
@@ -107,65 +104,17 @@ async function startServer(name: ServerName): Promise<RunningServer> {
   const args = [SERVE, "--server", name === "fauxqs" ? "fauxqs" : "ours", "--port", String(port)];
   if (dataDir) args.push("--data-dir", dataDir);
 
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  let exited: string | undefined;
-  child.once("exit", (code, signal) => {
-    exited = `exited with ${signal ?? code}`;
-  });
-
   const client = makeClient(`http://127.0.0.1:${port}`);
-  for (;;) {
-    if (exited) throw new BenchFailure(`${name}: server ${exited} before answering:\n${stderr}`);
-    try {
-      await client.send(new ListQueuesCommand({}));
-      break;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== "ECONNREFUSED" && code !== "ECONNRESET") {
-        child.kill("SIGKILL");
-        throw new BenchFailure(`${name}: first ListQueues failed: ${String(err)}\n${stderr}`);
-      }
-    }
-    if (performance.now() - started > 30_000) {
-      child.kill("SIGKILL");
-      throw new BenchFailure(`${name}: no answer within 30 s\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { child, client, startupMs: performance.now() - started, dataDir };
+  const { child, startupMs } = await startChildServer(name, process.execPath, args, () =>
+    client.send(new ListQueuesCommand({})),
+  );
+  return { child, client, startupMs, dataDir };
 }
 
 async function stopServer(server: RunningServer): Promise<void> {
   server.client.destroy();
-  const { child } = server;
-  if (child.exitCode === null && child.signalCode === null) {
-    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
+  await stopChild(server.child);
   if (server.dataDir) fs.rmSync(server.dataDir, { recursive: true, force: true });
-}
-
-/** CPU time (user + system) of a process so far, in ms; /proc counts in clock ticks (100/s). */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After "pid (comm) ", field 0 is the state; utime and stime are fields 11 and 12.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kb) / 1024;
 }
 
 /** Body carries the sequence number; padded to ~100 bytes like a small job message. */
@@ -283,18 +232,6 @@ async function runServer(name: ServerName, messages: number, run: number): Promi
   } finally {
     await stopServer(server);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-const int = (x: number) => Math.round(x).toLocaleString("en-US");
-function spread(xs: number[], fmt: (x: number) => string): string {
-  if (xs.length < 2) return fmt(median(xs));
-  return `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
 }
 
 function report(results: Map<ServerName, RunResult[]>, runs: number, messages: number): string[] {
