@@ -31,7 +31,10 @@ describe("loadConfig", () => {
     expect(config.queues.deadLetter.name).toBe("failed-tinyllama-jobs-dlq.fifo");
     expect(config.queues.jobs.maxReceiveCount).toBe(3);
     expect(config.alertTopic).toBe("tinyllama-alerts");
-    expect(config.logs).toMatchObject({ accessLogGroup: "/apigw/tinyllama-access", accessLogRetentionDays: 30 });
+    expect(config.logs).toMatchObject({
+      accessLogGroup: "/apigw/tinyllama-access",
+      accessLogRetentionDays: 30,
+    });
     expect(config.metricNamespace).toBe("TinyLlama");
     expect(config.bucket).toBe("tinyllama-jobs");
     expect(config.gpu.nameTag).toBe("tinyllama-gpu");
