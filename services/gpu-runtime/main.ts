@@ -1,36 +1,51 @@
 /**
  * Starts the GPU runtime: `node services/gpu-runtime/main.ts`. It listens at once (so /health
- * answers 503 while the model loads), loads the model, and logs `ready`. A model that can't
- * load (e.g. backend cuda without CUDA) ends the process with status 1 and the reason.
- * SIGINT/SIGTERM stop it cleanly: no new requests, running ones finish, the model unloads.
+ * answers while the model loads), loads the model, logs `ready`, and consumes the job queue
+ * (runtime.ts). With GPU_RUNTIME_POWER_GATE on (`make dev`) it loads and consumes only while its
+ * emulated EC2 instance runs. A model that can't load (e.g. backend cuda without CUDA) ends the
+ * process with status 1 and the reason (gate off; with the gate, /health says why).
+ * SIGINT/SIGTERM (or the launcher going away) stop it cleanly: no new requests or jobs, the
+ * running job is given back to the queue (GPU_RUNTIME_ON_STOP=finish: completed first), the
+ * model unloads, job events and metrics are flushed.
  */
 import { loadConfig } from "../lib/config.ts";
+import { LogGroupMissingError } from "../lib/log-shipper.ts";
 import { createLogger } from "../lib/logger.ts";
-import { LlamaBackend } from "./llama-backend.ts";
-import { createRuntimeServer } from "./server.ts";
+import { type Runtime, startRuntime } from "./runtime.ts";
 import { resolveSettings } from "./settings.ts";
 
 const logger = createLogger("gpu-runtime");
 
 async function main(): Promise<void> {
-  const settings = await resolveSettings(loadConfig());
-  const backend = new LlamaBackend({ ...settings.backend, logger });
-  const runtime = createRuntimeServer({
-    backend,
-    limits: { maxTokens: settings.maxTokens, defaultMaxTokens: settings.maxTokens },
-    logger,
-  });
-  const address = await runtime.listen(settings.port, settings.host);
+  const config = loadConfig();
+  const settings = await resolveSettings(config);
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime({ config, settings, logger });
+  } catch (err) {
+    const why =
+      err instanceof LogGroupMissingError
+        ? err.message
+        : `the runtime did not start: ${(err as Error).message}`;
+    logger.fatal({ err }, why);
+    process.exit(1);
+  }
+  const { url } = runtime;
   logger.info(
-    { url: `http://${address.address}:${address.port}`, model: settings.backend.modelPath },
-    "listening, loading the model",
+    {
+      url,
+      model: settings.backend.modelPath,
+      worker: settings.worker.enabled,
+      powerGate: runtime.gate ? runtime.gate.state : "off",
+    },
+    runtime.gate ? "listening; the model loads when the GPU instance runs" : "listening, loading the model",
   );
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "stopping");
+    logger.info({ signal, inFlight: settings.worker.onStop }, "stopping");
     runtime.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -41,16 +56,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Started by the launcher (make dev): stop with it, even when it is killed outright.
+  if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
 
+  if (runtime.gate) return;
   try {
     const info = await runtime.ready;
     logger.info(
-      {
-        url: `http://${address.address}:${address.port}`,
-        backend: info.backend,
-        model: info.id,
-        loadMs: info.loadMs,
-      },
+      { url, backend: info?.backend, model: info?.id, loadMs: info?.loadMs, worker: settings.worker.enabled },
       "ready",
     );
   } catch (err) {

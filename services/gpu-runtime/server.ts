@@ -2,7 +2,8 @@
  * The runtime's HTTP API: the OpenAI-compatible subset llama.cpp's server offers, so any OpenAI
  * SDK works against it by changing `baseURL`.
  *
- *   GET  /health               503 {"status":"loading"} until the model is loaded, then 200 {"status":"ok",...}
+ *   GET  /health               503 {"status":"loading"} until the model is loaded, then 200 {"status":"ok",...};
+ *                              with the power gate, 200 {"status":"waiting"} while the instance is not running
  *   GET  /v1/models            the loaded model
  *   POST /v1/completions       {prompt, max_tokens?, temperature?, seed?, stop?, stream?}
  *   POST /v1/chat/completions  {messages, ...the same}
@@ -32,15 +33,37 @@ export interface RuntimeServerOptions {
   /** @defaultValue 1 MiB */
   maxBodyBytes?: number;
   logger?: Logger;
+  /**
+   * Load the model as soon as the server listens. false: only on `load()` (the power gate loads
+   * it when the instance runs). @defaultValue true
+   */
+  loadOnListen?: boolean;
+  /** What /health says about the power gate. @defaultValue `{ gate: "off" }` */
+  gate?: () => GateView;
 }
 
-type Status = { state: "loading" } | { state: "ok"; info: ModelInfo } | { state: "error"; message: string };
+/** The power gate as /health shows it: off (AWS), running, or waiting for the instance. */
+export interface GateView {
+  gate: "off" | "running" | "waiting";
+  /** The instance's EC2 state, when the gate watches one. */
+  instance?: string;
+}
+
+type Status =
+  | { state: "standby" }
+  | { state: "loading" }
+  | { state: "ok"; info: ModelInfo }
+  | { state: "error"; message: string };
 
 export interface RuntimeServer {
   server: http.Server;
-  /** Resolves with the model info when loaded; rejects when loading failed. */
+  /** The latest load: resolves with the model info when loaded; rejects when loading failed. */
   ready: Promise<ModelInfo>;
   listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Loads the model (again); /health says loading meanwhile. */
+  load(): Promise<ModelInfo>;
+  /** Refuses new requests (503), aborts running ones, unloads the model; /health says waiting. */
+  unload(): Promise<void>;
   /** Stops accepting requests, lets running ones finish, unloads the model. */
   close(): Promise<void>;
 }
@@ -63,8 +86,12 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
   const { backend, logger } = options;
   const limits = options.limits ?? { maxTokens: 512, defaultMaxTokens: 512 };
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  let status: Status = { state: "loading" };
+  const loadOnListen = options.loadOnListen ?? true;
+  const gate = options.gate ?? (() => ({ gate: "off" }) satisfies GateView);
+  let status: Status = { state: loadOnListen ? "loading" : "standby" };
   let ready: Promise<ModelInfo> | undefined;
+  /** Completions running now, so `unload()` can abort them and wait. */
+  const active = new Set<{ abort: AbortController; done: Promise<void> }>();
 
   const send = (res: http.ServerResponse, code: number, body: unknown) => {
     const text = JSON.stringify(body);
@@ -76,6 +103,12 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
     if (status.state === "ok") return status.info;
     if (status.state === "error")
       throw new HttpError(503, `the model failed to load: ${status.message}`, "unavailable_error");
+    if (status.state === "standby")
+      throw new HttpError(
+        503,
+        "the model is not loaded: the GPU instance is not running (it loads when the instance starts)",
+        "unavailable_error",
+      );
     throw LOADING();
   };
 
@@ -84,16 +117,22 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
     const route = `${req.method} ${url.pathname.replace(/\/+$/, "") || "/"}`;
     switch (route) {
       case "GET /health":
-      case "GET /v1/health":
+      case "GET /v1/health": {
+        const g = gate();
         if (status.state === "ok") {
           const { backend: used, id, loadMs } = status.info;
-          return send(res, 200, { status: "ok", model: id, backend: used, loadMs });
+          return send(res, 200, { status: "ok", model: id, backend: used, loadMs, ...g });
         }
+        // Waiting for the instance is this runtime's normal state when it is off: healthy.
+        if (status.state === "standby") return send(res, 200, { status: "waiting", ...g });
         return send(
           res,
           503,
-          status.state === "loading" ? { status: "loading" } : { status: "error", error: status.message },
+          status.state === "loading"
+            ? { status: "loading", ...g }
+            : { status: "error", error: status.message, ...g },
         );
+      }
       case "GET /v1/models": {
         const info = loaded();
         return send(res, 200, {
@@ -144,6 +183,13 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
     const abort = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) abort.abort(new Error("client went away"));
+    });
+    let finished = () => {};
+    const entry = { abort, done: new Promise<void>((resolve) => (finished = resolve)) };
+    active.add(entry);
+    res.on("close", () => {
+      active.delete(entry);
+      finished();
     });
     const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
@@ -241,10 +287,29 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
       });
   });
 
+  function load(): Promise<ModelInfo> {
+    status = { state: "loading" };
+    const loading = backend.load().then(
+      (info) => {
+        if (ready === loading) status = { state: "ok", info };
+        return info;
+      },
+      (err: unknown) => {
+        if (ready === loading) status = { state: "error", message: (err as Error).message };
+        logger?.error({ err }, "model load failed");
+        throw err;
+      },
+    );
+    ready = loading;
+    loading.catch(() => {});
+    return loading;
+  }
+
   return {
     server,
     get ready(): Promise<ModelInfo> {
-      if (!ready) throw new Error("listen() first: the model loads once the server listens");
+      if (!ready)
+        throw new Error("no model load has started: call listen() (or load() when loadOnListen is false)");
       return ready;
     },
     listen(port: number, host = "127.0.0.1") {
@@ -252,21 +317,19 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
         server.once("error", reject);
         server.listen(port, host, () => {
           server.off("error", reject);
-          ready = backend.load().then(
-            (info) => {
-              status = { state: "ok", info };
-              return info;
-            },
-            (err: unknown) => {
-              status = { state: "error", message: (err as Error).message };
-              logger?.error({ err }, "model load failed");
-              throw err;
-            },
-          );
-          ready.catch(() => {});
+          if (loadOnListen) void load().catch(() => {});
           resolve(server.address() as AddressInfo);
         });
       });
+    },
+    load,
+    async unload() {
+      status = { state: "standby" };
+      await ready?.catch(() => {});
+      status = { state: "standby" };
+      for (const a of active) a.abort.abort(new Error("the model is being unloaded"));
+      await Promise.all([...active].map((a) => a.done));
+      await backend.unload();
     },
     async close() {
       await new Promise<void>((resolve) => {

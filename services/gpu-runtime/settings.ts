@@ -3,6 +3,15 @@
  * overridable from the environment (what an EC2 user-data script or a container sets):
  * GPU_RUNTIME_BACKEND, MODEL_PATH, MODEL_SHA256, GPU_RUNTIME_THREADS, GPU_RUNTIME_PORT,
  * GPU_RUNTIME_HOST. A preset model (`tiny`, `tinyllama`) is generated on first use.
+ *
+ * The queue worker and its local adapter:
+ * - GPU_RUNTIME_WORKER: `off` runs the HTTP API alone (no queue, no AWS calls). Default on.
+ * - GPU_RUNTIME_RETRY_DELAY_SECONDS: how long a failed job waits before its next attempt (default 5).
+ * - GPU_RUNTIME_ON_STOP: what SIGTERM does to a running job: `release` (default: back to the
+ *   queue at once) or `finish` (let it complete first).
+ * - GPU_RUNTIME_POWER_GATE: `1`/`on` makes the runtime follow its emulated EC2 instance
+ *   (power-gate.ts, a local adapter; `make dev` sets it). Off by default, as on AWS.
+ * - GPU_RUNTIME_FAULTS: fault injection for tests (fault-injection.ts).
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -10,6 +19,7 @@ import path from "node:path";
 import type { PlatformConfig } from "../lib/config.ts";
 import { repoRoot } from "../lib/config.ts";
 import type { BackendKind } from "./backend.ts";
+import { type Faults, parseFaults } from "./fault-injection.ts";
 import type { LlamaBackendOptions } from "./llama-backend.ts";
 
 export interface RuntimeSettings {
@@ -17,6 +27,13 @@ export interface RuntimeSettings {
   host: string;
   backend: Omit<LlamaBackendOptions, "logger">;
   maxTokens: number;
+  worker: {
+    enabled: boolean;
+    retryDelaySeconds: number;
+    onStop: "release" | "finish";
+  };
+  powerGate: boolean;
+  faults: Faults | undefined;
 }
 
 const BACKENDS: readonly BackendKind[] = ["auto", "cpu", "cuda"];
@@ -55,7 +72,28 @@ export async function resolveSettings(
     host: env.GPU_RUNTIME_HOST || "127.0.0.1",
     backend: { modelPath, backend, threads, contextSize: rt.contextSize, slots: rt.slots },
     maxTokens: config.limits.maxTokens,
+    worker: {
+      enabled: switchFromEnv("GPU_RUNTIME_WORKER", env.GPU_RUNTIME_WORKER, true),
+      retryDelaySeconds:
+        intFromEnv("GPU_RUNTIME_RETRY_DELAY_SECONDS", env.GPU_RUNTIME_RETRY_DELAY_SECONDS, 0, 43_200) ?? 5,
+      onStop: onStopFromEnv(env.GPU_RUNTIME_ON_STOP),
+    },
+    powerGate: switchFromEnv("GPU_RUNTIME_POWER_GATE", env.GPU_RUNTIME_POWER_GATE, false),
+    faults: parseFaults(env.GPU_RUNTIME_FAULTS),
   };
+}
+
+function switchFromEnv(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (["1", "on", "true", "yes"].includes(value.toLowerCase())) return true;
+  if (["0", "off", "false", "no"].includes(value.toLowerCase())) return false;
+  throw new SettingsError(`${name}=${value} must be on or off (1/0, true/false)`);
+}
+
+function onStopFromEnv(value: string | undefined): "release" | "finish" {
+  if (value === undefined || value === "" || value === "release") return "release";
+  if (value === "finish") return "finish";
+  throw new SettingsError(`GPU_RUNTIME_ON_STOP=${value} must be release or finish`);
 }
 
 async function modelFile(model: string): Promise<string> {

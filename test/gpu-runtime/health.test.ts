@@ -30,7 +30,7 @@ describe("GET /health", () => {
   it("answers 503 loading while the model loads, then 200 ok", async () => {
     const backend = new FakeBackend({ holdLoad: true });
     const { runtime, get } = await serve(backend);
-    expect(await get("/health")).toEqual({ status: 503, body: { status: "loading" } });
+    expect(await get("/health")).toEqual({ status: 503, body: { status: "loading", gate: "off" } });
     const models = await get("/v1/models");
     expect(models.status).toBe(503);
     expect(models.body).toEqual({
@@ -40,7 +40,7 @@ describe("GET /health", () => {
     await runtime.ready;
     expect(await get("/health")).toEqual({
       status: 200,
-      body: { status: "ok", model: "fake", backend: "cpu", loadMs: 0 },
+      body: { status: "ok", model: "fake", backend: "cpu", loadMs: 0, gate: "off" },
     });
     expect((await get("/v1/health")).status).toBe(200);
   });
@@ -48,7 +48,10 @@ describe("GET /health", () => {
   it("stays 503 with the reason when the model fails to load", async () => {
     const { runtime, get } = await serve(new FakeBackend({ failLoad: new Error("no such file") }));
     await expect(runtime.ready).rejects.toThrow("no such file");
-    expect(await get("/health")).toEqual({ status: 503, body: { status: "error", error: "no such file" } });
+    expect(await get("/health")).toEqual({
+      status: 503,
+      body: { status: "error", error: "no such file", gate: "off" },
+    });
     expect((await get("/v1/models")).body).toMatchObject({
       error: { message: "the model failed to load: no such file" },
     });
@@ -64,7 +67,15 @@ describe("main.ts", () => {
   /** Starts the entry point; resolves each JSON log line through `lines`. */
   function start(env: Record<string, string>) {
     child = spawn(process.execPath, [path.join(repoRoot, "services", "gpu-runtime", "main.ts")], {
-      env: { ...process.env, GPU_RUNTIME_PORT: "0", GPU_RUNTIME_THREADS: "1", LOG_LEVEL: "info", ...env },
+      // The HTTP API alone: these tests have no AWS (the worker is covered in worker/lifecycle tests).
+      env: {
+        ...process.env,
+        GPU_RUNTIME_PORT: "0",
+        GPU_RUNTIME_THREADS: "1",
+        GPU_RUNTIME_WORKER: "off",
+        LOG_LEVEL: "info",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const proc = child;
