@@ -9,8 +9,9 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
 import { JobQueue } from "../../services/gateway/job-queue.ts";
 import { type HandlerDeps, handlerDeps, queueUrl } from "../../services/handlers/aws.ts";
+import { readJob, writeJob } from "../../services/handlers/dead-letters.ts";
 import { loadConfig, type PlatformConfig } from "../../services/lib/config.ts";
-import { type Job, newJob } from "../../services/lib/job.ts";
+import { type Job, newJob, transition } from "../../services/lib/job.ts";
 import { createLogger } from "../../services/lib/logger.ts";
 import { provision } from "../../services/lib/provision.ts";
 
@@ -29,7 +30,14 @@ export interface Aws {
 export async function startAws(ec2: { pendingMs?: number; stoppingMs?: number } = {}): Promise<Aws> {
   const emulator = await startEmulator({
     port: 0,
-    settings: { ec2: { pendingMs: ec2.pendingMs ?? 200, stoppingMs: ec2.stoppingMs ?? 200 } },
+    settings: {
+      ec2: {
+        pendingMs: ec2.pendingMs ?? 200,
+        stoppingMs: ec2.stoppingMs ?? 200,
+        shuttingDownMs: 200,
+        rebootMs: 200,
+      },
+    },
   });
   const aws = { endpoint: emulator.url, region: config.region };
   const deps = handlerDeps("test", {
@@ -121,3 +129,21 @@ export async function stopInstance(aws: Aws): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Plays the runtime failing the queue's only job a job maxReceiveCount times; the next receive moves it to the DLQ. */
+export async function failUntilDeadLettered(a: Aws, job: Job, error = "CUDA error: out of memory") {
+  const { sqs, s3 } = a.deps;
+  const url = await queueUrl(sqs, config.queues.jobs.name);
+  for (let attempt = 1; attempt <= config.queues.jobs.maxReceiveCount; attempt++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1, VisibilityTimeout: 0 }),
+    );
+    if (Messages.length !== 1) throw new Error(`attempt ${attempt}: no message`);
+    const record = (await readJob(s3, config.bucket, job.jobId)) as Job;
+    await writeJob(s3, config.bucket, transition(record, "queued", { attempts: attempt, error }, Date.now()));
+  }
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }),
+  );
+  if (Messages.length !== 0) throw new Error("the job was delivered a fourth time instead of dead-lettered");
+}
