@@ -96,7 +96,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let worker: QueueWorker | undefined;
   let shipper: LogShipper | undefined;
   let metrics: MetricBatcher | undefined;
-  let ready: Promise<ModelInfo | undefined> = server.ready;
+  let ready: Promise<ModelInfo | undefined> = gated ? Promise.resolve(undefined) : server.ready;
   try {
     if (settings.worker.enabled) {
       const sqs = createSqsClient(aws);
