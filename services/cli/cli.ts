@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, type PlatformConfig } from "../lib/config.ts";
 import { type Api, type ApiResponse, apiError, createApi } from "./api.ts";
+import { DLQ_HELP } from "./dlq-help.ts";
 import { CliError, EXIT } from "./errors.ts";
 import type { Io } from "./io.ts";
 import { browserLogin, passwordLogin } from "./login.ts";
@@ -33,6 +34,7 @@ Commands:
   infer "<prompt>"      queue an inference job (--max-tokens N, --wait to follow it to the end)
   jobs <id>             show a job
   stop                  stop the GPU instance
+  dlq list|redrive      the dead-letter queue (operators: uses your AWS credentials, not the API)
 
 Options for every command:
   --json                one JSON document on stdout, for scripts
@@ -65,6 +67,7 @@ a minute per user) until it succeeded or failed, at most --timeout seconds (defa
 `,
   jobs: "Usage: tinyllama jobs <id> [--json]\n\nGET /jobs/{id}: the job's record (only your own jobs).\n",
   stop: "Usage: tinyllama stop [--json]\n\nPOST /stop: stops the GPU instance; a job in flight returns to the queue.\n",
+  dlq: DLQ_HELP,
 };
 
 const COMMON = {
@@ -95,6 +98,7 @@ export async function runCli(argv: readonly string[], io: Io, options: RunOption
     const ctx: Context = {
       io,
       args: rest,
+      config: options.config,
       get settings() {
         settings ??= resolveSettings(io.env, options.config);
         return settings;
@@ -130,6 +134,7 @@ function reportError(err: unknown, io: Io, json: boolean, command: string | unde
 interface Context {
   io: Io;
   args: string[];
+  config: PlatformConfig | undefined;
   readonly settings: Settings;
 }
 
@@ -143,6 +148,8 @@ const COMMANDS: Record<string, Handler> = {
   infer: infer,
   jobs: jobs,
   stop: stop,
+  // Loaded on use: it brings the AWS SDK, which the API commands do not need.
+  dlq: async (ctx) => (await import("./dlq.ts")).dlq(ctx.args, ctx.io, ctx.config),
 };
 
 function print(ctx: Context, json: boolean, data: unknown, human: string): void {
