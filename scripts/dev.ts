@@ -6,7 +6,7 @@
  *
  *   node scripts/dev.ts [--fresh]      (make dev FRESH=1)
  *
- * Env: EMULATOR_PORT and COGNITO_PORT (defaults from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
+ * Env: EMULATOR_PORT, COGNITO_PORT, GATEWAY_PORT, GPU_RUNTIME_PORT (defaults from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
  * FRESH=1 (same as --fresh: start from empty state).
  */
 import fs from "node:fs";
@@ -25,6 +25,7 @@ import { loadConfig, repoRoot } from "../services/lib/config.ts";
 import { createLogger } from "../services/lib/logger.ts";
 import { provision } from "../services/lib/provision.ts";
 import { type Child, type ChildSpec, startChild, stopChild, waitHealthy } from "./lib/children.ts";
+import { ensureModel } from "./models/models.ts";
 
 const log = createLogger("dev");
 
@@ -39,6 +40,8 @@ const cognitoUrl = `http://127.0.0.1:${cognitoPort}`;
 const cognitoIssuer = `${cognitoUrl}/${config.cognito.userPoolId}`;
 const gatewayPort = Number(process.env.GATEWAY_PORT || config.ports.gateway);
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+const runtimePort = Number(process.env.GPU_RUNTIME_PORT || config.ports.gpuRuntime);
+const runtimeUrl = `http://127.0.0.1:${runtimePort}`;
 
 /** Everything the stack runs, in start order; later parts (Cognito, gateway, GPU runtime) go here. */
 function stackParts(): ChildSpec[] {
@@ -68,7 +71,7 @@ function stackParts(): ChildSpec[] {
   ];
 }
 
-/** Parts that need the provisioned resources (the gateway writes to the access log group). */
+/** Parts that need the provisioned resources (the gateway and the GPU runtime write to their log groups and use the queue). */
 function serviceParts(): ChildSpec[] {
   return [
     {
@@ -82,6 +85,22 @@ function serviceParts(): ChildSpec[] {
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         COGNITO_ISSUER: cognitoIssuer,
         GATEWAY_PORT: String(gatewayPort),
+      },
+    },
+    {
+      // The GPU runtime follows the emulated GPU instance (power gate): /health answers 200
+      // "waiting" while the instance is stopped, so the part is up before any job.
+      name: "gpu-runtime",
+      args: ["services/gpu-runtime/main.ts"],
+      healthUrl: `${runtimeUrl}/health`,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: emulatorUrl,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        GPU_RUNTIME_PORT: String(runtimePort),
+        GPU_RUNTIME_POWER_GATE: "on",
+        MODEL_PATH: process.env.MODEL_PATH || ensureModel("tiny"),
       },
     },
   ];
@@ -149,6 +168,7 @@ try {
       `  AWS emulator  ${emulatorUrl}   (health: ${emulatorUrl}/_emulator/health)`,
       `  Cognito       ${cognitoUrl}   (issuer: ${cognitoIssuer}; docs/cognito.md)`,
       `  gateway       ${gatewayUrl}   (POST /infer, GET /jobs/{id}, GET /ping, POST /stop; docs/api/jwt_auth.md)`,
+      `  GPU runtime   ${runtimeUrl}   (health: ${runtimeUrl}/health; runs jobs while the GPU instance runs; docs/gpu-runtime.md)`,
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
       `  job bucket    s3://${result.bucket.name}`,
