@@ -7,8 +7,14 @@
  *   (a container); default `<issuer>/.well-known/jwks.json`.
  * - AWS_ENDPOINT_URL: as for every service (unset on AWS).
  *
+ * After each enqueue it runs the waker (services/handlers/waker.ts) in the background, so a
+ * stopped GPU instance boots without waiting for the waker's schedule; on AWS the same hook is an
+ * asynchronous invoke of the waker Lambda.
+ *
  * SIGINT/SIGTERM (or the launcher going away) stop it after flushing access logs and metrics.
  */
+import { handlerDeps } from "../handlers/aws.ts";
+import { wakeOnEnqueue } from "../handlers/waker.ts";
 import { loadConfig } from "../lib/config.ts";
 import { LogGroupMissingError } from "../lib/log-shipper.ts";
 import { createLogger } from "../lib/logger.ts";
@@ -18,6 +24,9 @@ const log = createLogger("gateway");
 const config = loadConfig();
 const issuer =
   process.env.COGNITO_ISSUER || `http://127.0.0.1:${config.ports.cognito}/${config.cognito.userPoolId}`;
+const wakeGpu = wakeOnEnqueue(handlerDeps("waker", { config, logger: log }), {
+  maxWaitMs: config.handlers.waker.timeoutSeconds * 1000 - 3000,
+});
 
 try {
   const gateway = await startGateway({
@@ -26,6 +35,10 @@ try {
     ...(process.env.COGNITO_JWKS_URL ? { jwksUrl: process.env.COGNITO_JWKS_URL } : {}),
     port: Number(process.env.GATEWAY_PORT || config.ports.gateway),
     logger: log,
+    onEnqueue: async (job) => {
+      const woke = await wakeGpu();
+      log.info({ jobId: job.jobId, waker: woke }, `waker after enqueue: ${woke.action}, ${woke.reason}`);
+    },
   });
   const stop = (signal: string) => {
     log.info({ signal }, "stopping: flushing access logs and metrics");
