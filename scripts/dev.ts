@@ -8,8 +8,11 @@
  *
  * Env: EMULATOR_PORT, COGNITO_PORT, GATEWAY_PORT, GPU_RUNTIME_PORT (defaults from config/platform.json), TINYLLAMA_DATA_DIR (default .data/),
  * FRESH=1 (same as --fresh: start from empty state).
+ * The trigger harness (services/handlers): HANDLER_SCHEDULES (default waker=5,watchdog=10,deadLetters=5
+ * seconds), IDLE_STOP_SECONDS (the watchdog's idle time, default 60), HANDLERS_PORT (default a free port).
  */
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -28,6 +31,20 @@ import { type Child, type ChildSpec, startChild, stopChild, waitHealthy } from "
 import { ensureModel } from "./models/models.ts";
 
 const log = createLogger("dev");
+
+/** Short rates so a demo shows the waker, the watchdog and the DLQ marker at work. */
+const handlerSchedules = process.env.HANDLER_SCHEDULES || "waker=5,watchdog=10,deadLetters=5";
+const idleStopSeconds = process.env.IDLE_STOP_SECONDS || "60";
+const handlersPort = Number(process.env.HANDLERS_PORT) || (await freePort());
+const handlersUrl = `http://127.0.0.1:${handlersPort}`;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });
 const fresh = values.fresh || process.env.FRESH === "1";
@@ -74,6 +91,21 @@ function stackParts(): ChildSpec[] {
 /** Parts that need the provisioned resources (the gateway and the GPU runtime write to their log groups and use the queue). */
 function serviceParts(): ChildSpec[] {
   return [
+    {
+      // The Lambda-shaped handlers on their schedules (services/handlers/harness).
+      name: "handlers",
+      args: ["services/handlers/harness/main.ts"],
+      healthUrl: `${handlersUrl}/healthz`,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: emulatorUrl,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        HANDLERS_PORT: String(handlersPort),
+        HANDLER_SCHEDULES: handlerSchedules,
+        IDLE_STOP_SECONDS: idleStopSeconds,
+      },
+    },
     {
       name: "gateway",
       args: ["services/gateway/main.ts"],
@@ -171,6 +203,7 @@ try {
       `  GPU runtime   ${runtimeUrl}   (health: ${runtimeUrl}/health; runs jobs while the GPU instance runs; docs/gpu-runtime.md)`,
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
+      `  handlers      ${handlersUrl}/healthz   (every ${handlerSchedules} s; the GPU stops after ${idleStopSeconds} s idle)`,
       `  job bucket    s3://${result.bucket.name}`,
       `  alert topic   ${result.alertTopic?.arn}   (emails: ${emulatorUrl}/_emulator/sns/outbox)`,
       `  GPU instance  ${result.gpuInstance?.instanceId} (${result.gpuInstance?.instanceType}, ${result.gpuInstance?.state})`,
