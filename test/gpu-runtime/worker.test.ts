@@ -258,6 +258,25 @@ describe("queue worker", () => {
     expect(logged[0]).toMatchObject({ level: "error", problem: expect.stringMatching(/^not JSON/) });
   });
 
+  it("cuts a maxTokens over the model's context to what fits, and fails outright a prompt that alone fills it", async () => {
+    const s = await stack();
+    const long = await s.submit("alice", "a gateway default of 512 tokens", 512); // the tiny model's context is 256
+    const huge = await s.submit("bob", "word ".repeat(400).trim(), 16);
+    await startWorker(s);
+    const cut = await waitFor("the long job", async () => {
+      const r = await s.record(long.jobId);
+      return r.status === "succeeded" && r;
+    });
+    expect((cut.usage?.promptTokens ?? 0) + (cut.usage?.completionTokens ?? 0)).toBeLessThanOrEqual(256);
+    const refused = await waitFor("the huge job", async () => {
+      const r = await s.record(huge.jobId);
+      return r.status === "failed" && r;
+    });
+    expect(refused).toMatchObject({ attempts: 1, error: expect.stringMatching(/^PromptTooLongError: /) });
+    expect(await s.dlq()).toEqual({ visible: 0, inFlight: 0 });
+    await waitFor("queue empty", async () => (await s.queue()).inFlight === 0);
+  });
+
   it("gives a running job back on stop('release'), not as a failure", async () => {
     const s = await stack();
     const job = await s.submit("bob", "released midway");
