@@ -203,7 +203,7 @@ try {
       `  GPU runtime   ${runtimeUrl}   (health: ${runtimeUrl}/health; runs jobs while the GPU instance runs; docs/gpu-runtime.md)`,
       `  job queue     ${result.jobQueue.url}`,
       `  dead letters  ${result.deadLetterQueue.url}`,
-      `  handlers      ${handlersUrl}/healthz   (every ${handlerSchedules} s; the GPU stops after ${idleStopSeconds} s idle)`,
+      `  handlers      ${handlersUrl}/healthz   (rates in seconds: ${handlerSchedules}; the GPU stops after ${idleStopSeconds} s idle)`,
       `  job bucket    s3://${result.bucket.name}`,
       `  alert topic   ${result.alertTopic?.arn}   (emails: ${emulatorUrl}/_emulator/sns/outbox)`,
       `  GPU instance  ${result.gpuInstance?.instanceId} (${result.gpuInstance?.instanceType}, ${result.gpuInstance?.state})`,

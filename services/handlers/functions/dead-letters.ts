@@ -12,7 +12,7 @@ export async function handler(_event: unknown, context: LambdaContext): Promise<
   // The messages stay hidden from other readers only while this invocation can still run.
   const visibilitySeconds = Math.max(5, Math.ceil(context.getRemainingTimeInMillis() / 1000));
   const outcome = await markDeadLetters(deps, { visibilitySeconds });
-  deps.logger.info(
+  deps.logger[outcome.marked.length === 0 ? "debug" : "info"](
     { requestId: context.awsRequestId, ...outcome, marked: outcome.marked.length, jobIds: outcome.marked },
     `dead letters: ${outcome.seen} in the DLQ, ${outcome.marked.length} newly marked`,
   );

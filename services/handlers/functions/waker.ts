@@ -10,7 +10,7 @@ const deps = handlerDeps("waker");
 
 export async function handler(_event: unknown, context: LambdaContext): Promise<WakeOutcome> {
   const outcome = await wake(deps, { maxWaitMs: timeLeft(context, 0, 3000) });
-  deps.logger.info(
+  deps.logger[outcome.action === "none" ? "debug" : "info"](
     { requestId: context.awsRequestId, ...outcome },
     `waker: ${outcome.action}, ${outcome.reason}`,
   );

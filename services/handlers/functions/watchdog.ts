@@ -12,7 +12,7 @@ const idleStopSeconds = idleOverride(process.env.IDLE_STOP_SECONDS);
 
 export async function handler(_event: unknown, context: LambdaContext): Promise<WatchOutcome> {
   const outcome = await watch(deps, idleStopSeconds === undefined ? {} : { idleStopSeconds });
-  deps.logger.info(
+  deps.logger[outcome.action === "none" ? "debug" : "info"](
     { requestId: context.awsRequestId, ...outcome },
     `watchdog: ${outcome.action}, ${outcome.reason}`,
   );

@@ -7,7 +7,8 @@
  * Local adapter only: nothing in the handlers knows it exists. Like a Lambda with reserved
  * concurrency 1, a function does not overlap itself: a tick that finds the previous invocation
  * still running is skipped (and logged). A handler that throws, rejects or runs past its
- * timeout is logged as an error and the schedule goes on; the harness never dies of it. AWS
+ * timeout is logged as an error and the schedule goes on; the harness never dies of it. Every
+ * invocation gets one line (like Lambda's REPORT line): function, request id, duration, outcome. AWS
  * retries a failed asynchronous invocation twice; here the next tick is the retry.
  *
  * No SQS event-source mapping is emulated: the job queue is consumed by the runtime on the GPU
@@ -157,7 +158,7 @@ export function createHarness(options: HarnessOptions): Harness {
         await call.catch(() => {});
       } else {
         invocation = { ...base, durationMs: Date.now() - started, outcome: "ok", result: result.value };
-        log.debug({ durationMs: invocation.durationMs }, "invocation finished");
+        log.info({ durationMs: invocation.durationMs, result: brief(result.value) }, "invocation ok");
       }
     } catch (err) {
       stats.errors++;
@@ -225,4 +226,11 @@ export function createHarness(options: HarnessOptions): Harness {
     },
     stats: () => entries.map((e) => ({ ...e.stats })),
   };
+}
+
+/** A result small enough for the invocation's log line, else its size. */
+function brief(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  if (text === undefined || text.length <= 500) return value;
+  return `(${text.length} characters)`;
 }
