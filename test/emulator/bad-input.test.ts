@@ -140,3 +140,24 @@ describe("the server survives", () => {
     expect(await res.text()).toContain("/_emulator/health");
   });
 });
+
+describe("shutdown", () => {
+  it("close() ends a waiting 20-s long poll at once", async () => {
+    const own = await startEmulator({ port: 0 });
+    const target = (t: string, body: unknown) =>
+      fetch(`${own.url}/`, {
+        method: "POST",
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${t}` },
+        body: JSON.stringify(body),
+      });
+    const { QueueUrl } = (await (await target("CreateQueue", { QueueName: "closing" })).json()) as {
+      QueueUrl: string;
+    };
+    const poll = target("ReceiveMessage", { QueueUrl, WaitTimeSeconds: 20 }).catch(() => "closed");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    await own.close();
+    await poll;
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});

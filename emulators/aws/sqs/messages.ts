@@ -208,6 +208,7 @@ export async function receiveMessages(
       if (got.length === 0) m.stats.count(arn, "NumberOfEmptyReceives");
       return got;
     }
+    if (m.waiters.closed) return got; // the server is closing: answer now, never spin
     await m.waiters.wait(arn, deadline, nextVisibleAt(q, now), now);
   }
 }

@@ -4,6 +4,8 @@
  * for the moment a delayed or in-flight message becomes visible, never by polling in a loop.
  */
 export interface Waiters {
+  /** True once close() ran: long polls end at once instead of waiting again. */
+  readonly closed: boolean;
   /** Resolves true when woken for `arn`, false at `deadline` or on close. `nextVisibleAt` bounds the sleep. */
   wait(arn: string, deadline: number, nextVisibleAt: number | undefined, now: number): Promise<boolean>;
   wake(arn: string): void;
@@ -26,6 +28,9 @@ export function createWaiters(): Waiters {
   };
 
   return {
+    get closed() {
+      return closed;
+    },
     wait(arn, deadline, nextVisibleAt, now) {
       if (closed) return Promise.resolve(false);
       return new Promise((resolve) => {
