@@ -162,8 +162,8 @@ export interface MarkOutcome {
   seen: number;
   /** Jobs marked dead-lettered in this pass. */
   marked: string[];
-  /** Already dead-lettered (an earlier pass). */
-  alreadyMarked: number;
+  /** Dead-lettered by an earlier pass. (Not "already...": make dev's readiness is the word `ready` in its output.) */
+  markedBefore: number;
   /** Records in a final state (succeeded, failed): left as they are. */
   final: number;
   /** Message bodies that are not jobs, or jobs without a record. */
@@ -179,7 +179,7 @@ export interface MarkOptions extends PeekOptions {
 export async function markDeadLetters(deps: HandlerDeps, options: MarkOptions = {}): Promise<MarkOutcome> {
   const { config, sqs, s3, logger } = deps;
   const now = deps.now ?? Date.now;
-  const outcome: MarkOutcome = { seen: 0, marked: [], alreadyMarked: 0, final: 0, unknown: 0 };
+  const outcome: MarkOutcome = { seen: 0, marked: [], markedBefore: 0, final: 0, unknown: 0 };
   const peek = await peekDeadLetters(sqs, config, options);
   outcome.seen = peek.messages.length;
   const events: Array<{ timestamp: number; message: string }> = [];
@@ -195,14 +195,14 @@ export async function markDeadLetters(deps: HandlerDeps, options: MarkOptions = 
         continue;
       }
       if (job.status === "dead-lettered") {
-        outcome.alreadyMarked++;
+        outcome.markedBefore++;
         continue;
       }
       if (job.status === "succeeded" || job.status === "failed") {
         outcome.final++;
         logger.warn(
           { jobId: job.jobId, status: job.status, messageId: m.messageId },
-          "a DLQ message whose job already ended: its record is left as it is",
+          "a DLQ message whose job has ended: its record is left as it is",
         );
         continue;
       }

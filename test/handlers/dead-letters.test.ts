@@ -48,7 +48,7 @@ describe("DLQ handler", () => {
     expect(await dlqCounts()).toEqual({ visible: 1, inFlight: 0 });
 
     const outcome = await markDeadLetters(aws.deps);
-    expect(outcome).toMatchObject({ seen: 1, marked: [job.jobId], alreadyMarked: 0 });
+    expect(outcome).toMatchObject({ seen: 1, marked: [job.jobId], markedBefore: 0 });
 
     const record = await readJob(aws.deps.s3, config.bucket, job.jobId);
     expect(record).toMatchObject({
@@ -73,7 +73,7 @@ describe("DLQ handler", () => {
 
     // The next scheduled pass sees the record's status and does nothing.
     const again = await markDeadLetters(aws.deps);
-    expect(again).toMatchObject({ seen: 1, marked: [], alreadyMarked: 1 });
+    expect(again).toMatchObject({ seen: 1, marked: [], markedBefore: 1 });
     expect(await jobEvents()).toHaveLength(1);
     expect(await dlqCounts()).toEqual({ visible: 1, inFlight: 0 });
   });
@@ -107,7 +107,7 @@ describe("DLQ handler", () => {
     expect(await markDeadLetters(aws.deps)).toEqual({
       seen: 0,
       marked: [],
-      alreadyMarked: 0,
+      markedBefore: 0,
       final: 0,
       unknown: 0,
     });

@@ -54,8 +54,8 @@ describe("trigger harness", () => {
     await sleep(280);
     await harness.stop();
     // Once at start, then every 50 ms.
-    expect(calls.length).toBeGreaterThanOrEqual(4);
-    expect(calls.length).toBeLessThanOrEqual(7);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(calls.length).toBeLessThanOrEqual(8);
     const [first] = calls;
     expect(first?.event).toMatchObject({
       "detail-type": "Scheduled Event",
@@ -102,13 +102,13 @@ describe("trigger harness", () => {
     await sleep(400);
     await harness.stop();
     const [t, s] = harness.stats();
-    expect(t?.errors).toBeGreaterThanOrEqual(5);
+    expect(t?.errors).toBeGreaterThanOrEqual(3);
     expect(t?.errors).toBe(t?.invocations);
     expect(t?.last?.error).toMatch(/^(Error: boom|TypeError: rejected)$/);
-    expect(s?.timeouts).toBeGreaterThanOrEqual(2);
+    expect(s?.timeouts).toBeGreaterThanOrEqual(1);
     expect(s?.timeouts).toBe(slow);
     // A 100-ms handler on a 40-ms schedule: the ticks while it still runs are skipped, not stacked.
-    expect(s?.skipped).toBeGreaterThanOrEqual(2);
+    expect(s?.skipped).toBeGreaterThanOrEqual(1);
     expect(s?.last?.outcome).toBe("timeout");
     // And it still answers a direct invoke afterwards.
     expect((await harness.invoke("slow")).outcome).toBe("timeout");

@@ -10,7 +10,7 @@
  *   (0 or unset: a free port, logged).
  *
  * A handler's error never ends the process; SIGINT/SIGTERM (or the launcher going away) stop the
- * schedules, let running invocations finish, and exit 0.
+ * schedules, give running invocations up to 2 s to finish, and exit 0.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -79,7 +79,9 @@ try {
     stopping = true;
     log.info({ signal }, "stopping: letting running invocations finish");
     server.close();
-    void harness.stop().then(() => process.exit(0));
+    // Running invocations get a moment; a waker waiting out `stopping` is picked up by the next run.
+    const grace = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    void Promise.race([harness.stop(), grace]).then(() => process.exit(0));
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
