@@ -9,7 +9,7 @@ import { DEDUP_WINDOW_MS, DELAY_SECONDS, VISIBILITY_TIMEOUT_SECONDS } from "./li
 import { type MessageAttributeValue, md5Hex, md5OfAttributes } from "./md5.ts";
 import { messageBytes, validateBody, validateId, validateMessageAttributes } from "./message-rules.ts";
 import { getQueue, type Model, redrivePolicy } from "./model.ts";
-import type { Message, Queue } from "./state.ts";
+import type { Change, Message, Queue } from "./state.ts";
 
 export interface SendInput {
   MessageBody?: unknown;
@@ -58,7 +58,8 @@ function prepare(q: Queue, input: SendInput) {
       throw sqsErrors.invalidParameterValue(`Message system attribute name '${name}' is invalid.`);
   }
   const max = Number(q.attributes.MaximumMessageSize);
-  if (messageBytes(body, attributes) > max) {
+  const bytes = messageBytes(body, attributes);
+  if (bytes > max) {
     throw sqsErrors.invalidParameterValue(
       `One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`,
     );
@@ -93,7 +94,7 @@ function prepare(q: Queue, input: SendInput) {
     if (input.MessageGroupId !== undefined) groupId = validateId("MessageGroupId", input.MessageGroupId);
   }
   const delayMs = (delay ?? Number(q.attributes.DelaySeconds)) * 1000;
-  return { body, attributes, systemAttributes, groupId, dedupId, delayMs };
+  return { body, attributes, systemAttributes, groupId, dedupId, delayMs, bytes };
 }
 
 export type Prepared = ReturnType<typeof prepare>;
@@ -108,13 +109,14 @@ export function store(m: Model, q: Queue, p: Prepared, senderId: string): SendRe
   const md5Body = md5Hex(p.body);
   const md5Attributes = md5OfAttributes(p.attributes);
   const md5SystemAttributes = md5OfAttributes(p.systemAttributes);
-  const result = (id: string, sequenceNumber?: string): SendResult => ({
-    MessageId: id,
-    MD5OfMessageBody: md5Body,
-    ...(md5Attributes && { MD5OfMessageAttributes: md5Attributes }),
-    ...(md5SystemAttributes && { MD5OfMessageSystemAttributes: md5SystemAttributes }),
-    ...(sequenceNumber && { SequenceNumber: sequenceNumber }),
-  });
+  // Built field by field, not with conditional spreads: this runs for every message sent.
+  const result = (id: string, sequenceNumber?: string): SendResult => {
+    const r: SendResult = { MessageId: id, MD5OfMessageBody: md5Body };
+    if (md5Attributes) r.MD5OfMessageAttributes = md5Attributes;
+    if (md5SystemAttributes) r.MD5OfMessageSystemAttributes = md5SystemAttributes;
+    if (sequenceNumber) r.SequenceNumber = sequenceNumber;
+    return r;
+  };
 
   let dedupKey: string | undefined;
   if (q.fifo && p.dedupId !== undefined) {
@@ -124,31 +126,38 @@ export function store(m: Model, q: Queue, p: Prepared, senderId: string): SendRe
     if (seen && seen.expiresAt > now) return result(seen.messageId, seen.sequenceNumber);
     sweepDedup(q, now);
   }
-  const sequence = q.fifo ? q.sequence + 1 : undefined;
   const message: Message = {
     id: randomUUID(),
     body: p.body,
     md5Body,
-    ...(p.attributes && { attributes: p.attributes, md5Attributes }),
-    ...(p.systemAttributes && { systemAttributes: p.systemAttributes, md5SystemAttributes }),
     senderId,
     sentAt: now,
     visibleAt: now + p.delayMs,
     receiveCount: 0,
-    ...(p.groupId !== undefined && { groupId: p.groupId }),
-    ...(p.dedupId !== undefined && { dedupId: p.dedupId }),
-    ...(sequence !== undefined && { sequenceNumber: String(sequence).padStart(20, "0") }),
   };
-  m.commit({
-    t: "sent",
-    arn: q.arn,
-    m: message,
-    ...(dedupKey !== undefined && { dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS }),
-    ...(sequence !== undefined && { sequence }),
-  });
+  if (p.attributes) {
+    message.attributes = p.attributes;
+    message.md5Attributes = md5Attributes;
+  }
+  if (p.systemAttributes) {
+    message.systemAttributes = p.systemAttributes;
+    message.md5SystemAttributes = md5SystemAttributes;
+  }
+  if (p.groupId !== undefined) message.groupId = p.groupId;
+  if (p.dedupId !== undefined) message.dedupId = p.dedupId;
+  const change: Extract<Change, { t: "sent" }> = { t: "sent", arn: q.arn, m: message };
+  if (q.fifo) {
+    change.sequence = q.sequence + 1;
+    message.sequenceNumber = String(change.sequence).padStart(20, "0");
+  }
+  if (dedupKey !== undefined) {
+    change.dedupKey = dedupKey;
+    change.dedupExpiresAt = now + DEDUP_WINDOW_MS;
+  }
+  m.commit(change);
   m.waiters.wake(q.arn);
   m.stats.count(q.arn, "NumberOfMessagesSent");
-  m.stats.sentBytes(q.arn, messageBytes(p.body, p.attributes));
+  m.stats.sentBytes(q.arn, p.bytes);
   return result(message.id, message.sequenceNumber);
 }
 

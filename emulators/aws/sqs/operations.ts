@@ -54,19 +54,26 @@ export function queueUrl(ctx: RequestContext, q: Queue): string {
 /** Accepts `http(s)://any-host/<account>/<name>` (the host is the client's business) or `/<account>/<name>`. */
 function queueFromUrl(m: Model, ctx: RequestContext, url: unknown): Queue {
   if (typeof url !== "string" || url === "") throw sqsErrors.missingParameter("QueueUrl");
+  // The last two path segments; split by hand, as this runs on every request.
   let path = url;
-  if (/^https?:\/\//.test(url)) {
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      throw sqsErrors.queueDoesNotExist();
-    }
+  const scheme = url.indexOf("://");
+  if (scheme >= 0) {
+    const slash = url.indexOf("/", scheme + 3);
+    path = slash < 0 ? "" : url.slice(slash);
   }
+  const query = path.search(/[?#]/);
+  if (query >= 0) path = path.slice(0, query);
   const parts = path.split("/").filter(Boolean);
   const name = parts.at(-1);
   const account = parts.at(-2) ?? ctx.accountId;
   if (!name) throw sqsErrors.queueDoesNotExist();
-  return getQueue(m, queueArn(ctx.region, account, decodeURIComponent(name)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    throw sqsErrors.queueDoesNotExist();
+  }
+  return getQueue(m, queueArn(ctx.region, account, decoded));
 }
 
 function stringMap(value: unknown, name: string): Record<string, unknown> {
