@@ -290,7 +290,7 @@ export class QueueWorker {
     if (FINAL_STATUSES.has(record.status)) {
       this.#log.info(
         { jobId: record.jobId, status: record.status, receiveCount },
-        `job already ${record.status}: its message is deleted, the job is not run again`,
+        `job was ${record.status} before this delivery: its message is deleted, the job is not run again`,
       );
       return this.#delete(message, record.jobId);
     }
