@@ -242,7 +242,7 @@ describe("queue worker", () => {
       return q.visible === 0 && q.inFlight === 0;
     });
     expect(await s.record(job.jobId)).toMatchObject({ status: "succeeded", output: "the first answer" });
-    expect(lines.some((l) => String(l.msg).startsWith("job already succeeded"))).toBe(true);
+    expect(lines.some((l) => String(l.msg).startsWith("job was succeeded before this delivery"))).toBe(true);
     expect(lines.some((l) => l.msg === "job delivered")).toBe(false);
   });
 
