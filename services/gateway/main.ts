@@ -28,6 +28,16 @@ const wakeGpu = wakeOnEnqueue(handlerDeps("waker", { config, logger: log }), {
   maxWaitMs: config.handlers.waker.timeoutSeconds * 1000 - 3000,
 });
 
+// Started by the launcher (make dev): stop with it, even when it is killed outright, also while
+// this process is still starting (until the gateway exists there is nothing to flush).
+let stop = (signal: string) => {
+  log.info({ signal }, "stopping before the gateway started");
+  process.exit(0);
+};
+if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
+process.once("SIGINT", () => stop("SIGINT"));
+process.once("SIGTERM", () => stop("SIGTERM"));
+
 try {
   const gateway = await startGateway({
     config,
@@ -40,14 +50,10 @@ try {
       log.info({ jobId: job.jobId, waker: woke }, `waker after enqueue: ${woke.action}, ${woke.reason}`);
     },
   });
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     log.info({ signal }, "stopping: flushing access logs and metrics");
     void gateway.close().then(() => process.exit(0));
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  // Started by the launcher (make dev): stop with it, even when it is killed outright.
-  if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
 } catch (err) {
   log.fatal(
     { err },
