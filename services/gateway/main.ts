@@ -30,7 +30,7 @@ const wakeGpu = wakeOnEnqueue(handlerDeps("waker", { config, logger: log }), {
 
 // Started by the launcher (make dev): stop with it, even when it is killed outright, also while
 // this process is still starting (until the gateway exists there is nothing to flush).
-let stop = (signal: string) => {
+let stop = (signal: string): void => {
   log.info({ signal }, "stopping before the gateway started");
   process.exit(0);
 };
