@@ -7,7 +7,7 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 # Node 24 first on PATH for every recipe. Only the targets that run Node pay for finding it.
-NODE_GOALS := dev test bench provision
+NODE_GOALS := dev test bench provision demo
 ifneq ($(filter $(NODE_GOALS),$(MAKECMDGOALS)),)
 NODE_DIR := $(shell scripts/ensure-node.sh)
 ifeq ($(NODE_DIR),)
@@ -23,12 +23,13 @@ export NODE_LLAMA_CPP_SKIP_DOWNLOAD := true
 FRESH ?=
 COMPOSE_PROFILE ?= localstack
 
-.PHONY: help dev test bench provision up down clean model
+.PHONY: help dev test bench provision demo up down clean model
 
 help:
 	@echo "make dev        start the embedded stack in the foreground (FRESH=1 starts from empty state)"
 	@echo "make test       typecheck + lint + every test"
 	@echo "make bench      benchmarks"
+	@echo "make demo       three jobs through the whole lifecycle, live (uses a running make dev, or starts one)"
 	@echo "make up / down  compose mode (Docker): COMPOSE_PROFILE=localstack (default) or emulator"
 	@echo "make clean      remove .data/, coverage/ and node_modules/"
 	@echo "make model      fetch the real TinyLlama-1.1B-Chat Q4_K_M GGUF (needs network and TINYLLAMA_SHA256)"
@@ -49,6 +50,9 @@ test: node_modules/.package-lock.json
 
 bench: node_modules/.package-lock.json
 	npm run bench
+
+demo: node_modules/.package-lock.json
+	node scripts/demo.ts
 
 provision: node_modules/.package-lock.json
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:4566} node scripts/provision.ts
