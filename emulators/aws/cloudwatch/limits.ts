@@ -56,35 +56,7 @@ export const DASHBOARD_MAX_HEIGHT = 1000;
 export const DASHBOARD_MAX_WIDGETS = 500;
 export const LIST_DASHBOARDS_PAGE = 1000;
 
-export const STANDARD_UNITS = new Set([
-  "Seconds",
-  "Microseconds",
-  "Milliseconds",
-  "Bytes",
-  "Kilobytes",
-  "Megabytes",
-  "Gigabytes",
-  "Terabytes",
-  "Bits",
-  "Kilobits",
-  "Megabits",
-  "Gigabits",
-  "Terabits",
-  "Percent",
-  "Count",
-  "Bytes/Second",
-  "Kilobytes/Second",
-  "Megabytes/Second",
-  "Gigabytes/Second",
-  "Terabytes/Second",
-  "Bits/Second",
-  "Kilobits/Second",
-  "Megabits/Second",
-  "Gigabits/Second",
-  "Terabits/Second",
-  "Count/Second",
-  "None",
-]);
+export { STANDARD_UNITS } from "../core/metric-units.ts";
 
 export const STATISTICS = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"] as const;
 export type StandardStatistic = (typeof STATISTICS)[number];

@@ -4,7 +4,9 @@
  * from the injected clock; expired events are removed lazily (every read of a group first drops
  * what its retention no longer keeps) and by the periodic sweep in index.ts.
  */
+
 import type { Clock } from "../core/context.ts";
+import { STANDARD_UNITS } from "../core/metric-units.ts";
 import type { MetricDatum, Where } from "../core/ports.ts";
 import { logsErrors } from "./errors.ts";
 import {
@@ -431,36 +433,6 @@ function defaultDatum(t: MetricTransformation, e: LogEvent): MetricDatum | undef
   return { MetricName: t.metricName, Value: t.defaultValue, Timestamp: e.ts, Unit: t.unit ?? "None" };
 }
 
-const UNITS = new Set([
-  "Seconds",
-  "Microseconds",
-  "Milliseconds",
-  "Bytes",
-  "Kilobytes",
-  "Megabytes",
-  "Gigabytes",
-  "Terabytes",
-  "Bits",
-  "Kilobits",
-  "Megabits",
-  "Gigabits",
-  "Terabits",
-  "Percent",
-  "Count",
-  "Bytes/Second",
-  "Kilobytes/Second",
-  "Megabytes/Second",
-  "Gigabytes/Second",
-  "Terabytes/Second",
-  "Bits/Second",
-  "Kilobits/Second",
-  "Megabits/Second",
-  "Gigabits/Second",
-  "Terabits/Second",
-  "Count/Second",
-  "None",
-]);
-
 function checkTransformation(raw: unknown, pattern: CompiledPattern): MetricTransformation {
   const t = raw as Record<string, unknown> | null;
   if (!t || typeof t !== "object") throw invalid("metricTransformations must hold objects.");
@@ -516,7 +488,8 @@ function checkTransformation(raw: unknown, pattern: CompiledPattern): MetricTran
     }
   }
   if (t.unit !== undefined && t.unit !== null) {
-    if (typeof t.unit !== "string" || !UNITS.has(t.unit)) throw invalid(`Invalid unit '${String(t.unit)}'.`);
+    if (typeof t.unit !== "string" || !STANDARD_UNITS.has(t.unit))
+      throw invalid(`Invalid unit '${String(t.unit)}'.`);
     out.unit = t.unit;
   }
   return out;
