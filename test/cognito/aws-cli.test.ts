@@ -3,12 +3,10 @@
  * and `get-user`, success and a Cognito error. Skipped when no `aws` is on PATH. Credentials are
  * dummies; HOME and the config files point into a temp dir so no user configuration leaks in.
  */
-import { execFile, execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cognito } from "../../emulators/cognito/server.ts";
+import { isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
 import { publicClient, startMock, user } from "./helpers.ts";
 
 const hasCli = (() => {
@@ -20,33 +18,11 @@ const hasCli = (() => {
   }
 })();
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "cognito-cli-home-"));
-const env: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH,
-  ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-  HOME: home,
-  AWS_CONFIG_FILE: path.join(home, "config"),
-  AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-  AWS_ACCESS_KEY_ID: "test",
-  AWS_SECRET_ACCESS_KEY: "test",
-  AWS_DEFAULT_REGION: "us-east-1",
-  AWS_PAGER: "",
-  AWS_MAX_ATTEMPTS: "1",
-  LANG: "C.UTF-8",
-};
+const { env, remove: removeHome } = isolatedAwsEnv("cognito-cli-home-");
 
 let mock: Cognito;
-function aws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "aws",
-      ["cognito-idp", ...args, "--endpoint-url", mock.url, "--output", "json"],
-      { env },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aws = (args: string[]) =>
+  runAwsCli("aws", ["cognito-idp", ...args, "--endpoint-url", mock.url, "--output", "json"], env);
 
 describe.skipIf(!hasCli)(`aws cognito-idp${hasCli ? "" : " (skipped: no aws CLI on PATH)"}`, () => {
   beforeAll(async () => {
@@ -54,7 +30,7 @@ describe.skipIf(!hasCli)(`aws cognito-idp${hasCli ? "" : " (skipped: no aws CLI 
   });
   afterAll(async () => {
     await mock.close();
-    fs.rmSync(home, { recursive: true, force: true });
+    removeHome();
   });
 
   it("initiate-auth returns tokens and get-user reads the user back", async () => {

@@ -8,7 +8,6 @@
  * Alarm rules are tested as tables in cloudwatch-evaluate.test.ts; here evaluation is driven by
  * the control route `POST /_emulator/cloudwatch/evaluate`, except for one real-timer test.
  */
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -41,6 +40,7 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/clie
 import { AwsQueryProtocol } from "@aws-sdk/core/protocols";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
 
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 
@@ -906,45 +906,14 @@ describe("persistence", () => {
 
 // ---- the AWS CLI -------------------------------------------------------------------------------
 
-function findCli(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    const file = path.join(dir, "aws");
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {}
-  }
-  return undefined;
-}
-const cli = findCli();
+const cli = findAwsCli();
 if (!cli) console.warn("aws cloudwatch CLI tests SKIPPED: no `aws` on PATH (pip install awscli)");
 
 describe.skipIf(!cli)(`aws cloudwatch CLI (${cli ?? "absent"})`, () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "cw-cli-home-"));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-    HOME: home,
-    AWS_CONFIG_FILE: path.join(home, "config"),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_PAGER: "",
-    AWS_MAX_ATTEMPTS: "1",
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
-  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+  const { env, remove } = isolatedAwsEnv("cw-cli-home-");
+  afterAll(remove);
   const aws = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        cli ?? "aws",
-        [...args, "--endpoint-url", emu.url, "--output", "json"],
-        { env, timeout: 30_000 },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
+    runAwsCli(cli ?? "aws", [...args, "--endpoint-url", emu.url, "--output", "json"], env, 30_000);
 
   it("put-metric-data, get-metric-statistics, put-metric-alarm, describe-alarms", {
     timeout: 60_000,

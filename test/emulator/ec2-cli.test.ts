@@ -4,41 +4,12 @@
  * error code as the CLI reports it. Skipped, with the reason in the suite name, when no `aws`
  * is on PATH. Credentials are dummies; HOME and the config files point into a temp dir.
  */
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "ec2-cli-home-"));
-const env: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH,
-  ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-  HOME: home,
-  AWS_CONFIG_FILE: path.join(home, "config"),
-  AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-  AWS_ACCESS_KEY_ID: "test",
-  AWS_SECRET_ACCESS_KEY: "test",
-  AWS_DEFAULT_REGION: "us-east-1",
-  AWS_PAGER: "",
-  AWS_MAX_ATTEMPTS: "1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  LANG: "C.UTF-8",
-};
-
-function findCli(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    const file = path.join(dir, "aws");
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {}
-  }
-  return undefined;
-}
-
-const cli = findCli();
+const { env, remove: removeHome } = isolatedAwsEnv("ec2-cli-home-");
+const cli = findAwsCli();
 const MS = 200;
 
 describe.skipIf(!cli)(cli ? `aws ec2 (${cli})` : "aws ec2: skipped, no `aws` on PATH", () => {
@@ -51,19 +22,16 @@ describe.skipIf(!cli)(cli ? `aws ec2 (${cli})` : "aws ec2: skipped, no `aws` on 
   });
   afterAll(async () => {
     await emulator.close();
-    fs.rmSync(home, { recursive: true, force: true });
+    removeHome();
   });
 
   const aws = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        cli as string,
-        ["ec2", ...args, "--endpoint-url", emulator.url, "--output", "json"],
-        { env, timeout: 30_000 },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
+    runAwsCli(
+      cli as string,
+      ["ec2", ...args, "--endpoint-url", emulator.url, "--output", "json"],
+      env,
+      30_000,
+    );
   const json = async (...args: string[]) => {
     const r = await aws(...args);
     if (r.code !== 0) throw new Error(`aws ec2 ${args.join(" ")} exited ${r.code}: ${r.stderr}`);

@@ -5,7 +5,6 @@
  * `/_emulator/logs/metric-data` route (what went to the putMetricData port) and, once CloudWatch
  * serves GetMetricStatistics, through CloudWatch itself.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +35,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -789,47 +789,19 @@ describe("persistence", () => {
 // ---------------------------------------------------------------------------------------------
 // The AWS CLI, an independent client (skipped when `aws` is not on PATH).
 
-function findCli(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    const file = path.join(dir, "aws");
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {}
-  }
-  return undefined;
-}
-
-const cli = findCli();
+const cli = findAwsCli();
 
 describe.skipIf(!cli)(`AWS CLI (${cli ?? "not on PATH"})`, () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "logs-cli-home-"));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-    HOME: home,
-    AWS_CONFIG_FILE: path.join(home, "config"),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_PAGER: "",
-    AWS_MAX_ATTEMPTS: "1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    LANG: "C.UTF-8",
-  };
+  const { env, remove } = isolatedAwsEnv("logs-cli-home-");
   const aws = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        cli as string,
-        ["--endpoint-url", emulator.url, "--output", "json", "logs", ...args],
-        { env, timeout: 30_000 },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
+    runAwsCli(
+      cli as string,
+      ["--endpoint-url", emulator.url, "--output", "json", "logs", ...args],
+      env,
+      30_000,
+    );
 
-  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+  afterAll(remove);
 
   it("create-log-group, put-retention-policy, put-log-events, filter-log-events", async () => {
     const group = "/cli/tinyllama-access";

@@ -2,7 +2,6 @@
  * SNS through the real @aws-sdk/client-sns (query protocol): every action, AWS's error codes and
  * statuses, persistence across a restart, and the AWS CLI. Delivery is in sns-delivery.test.ts.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -35,6 +34,7 @@ import { createPorts } from "../../emulators/aws/core/ports.ts";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
 import { snsErrors } from "../../emulators/aws/sns/errors.ts";
 import { createSns } from "../../emulators/aws/sns/index.ts";
+import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
 
 const ACCOUNT = "000000000000";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -555,47 +555,15 @@ describe("persistence", () => {
 
 // ---- AWS CLI --------------------------------------------------------------------------------
 
-function findAws(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    const file = path.join(dir, "aws");
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {}
-  }
-  return undefined;
-}
-const awsBin = findAws();
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "sns-cli-home-"));
+const awsBin = findAwsCli();
+const { env, remove: removeHome } = isolatedAwsEnv("sns-cli-home-");
 
-function aws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-    HOME: home,
-    AWS_CONFIG_FILE: path.join(home, "config"),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_PAGER: "",
-    AWS_MAX_ATTEMPTS: "1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    LANG: "C.UTF-8",
-  };
-  return new Promise((resolve) => {
-    execFile(
-      awsBin ?? "aws",
-      ["--endpoint-url", emu.url, "--output", "json", ...args],
-      { env, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function aws(args: string[]) {
+  return runAwsCli(awsBin ?? "aws", ["--endpoint-url", emu.url, "--output", "json", ...args], env, 30_000);
 }
 
 describe.skipIf(!awsBin)(`AWS CLI (${awsBin ?? "absent: skipped"})`, () => {
+  afterAll(removeHome);
   it("create-topic, subscribe, publish, list-subscriptions-by-topic, and an error", async () => {
     const created = await aws([
       "sns",

@@ -10,60 +10,34 @@
  *
  * SQS_CLI_SERVER=fauxqs runs the same commands against fauxqs, for comparison.
  */
-import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChildServer, spawnServer } from "../../scripts/bench/child-server.ts";
+import {
+  awsInPathDirs,
+  type CliResult,
+  isExecutable,
+  isolatedAwsEnv,
+  runAwsCli,
+} from "../helpers/aws-cli.ts";
 
 const SERVER = process.env.SQS_CLI_SERVER === "fauxqs" ? "fauxqs" : "ours";
 type Protocol = "json" | "query";
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "sqs-cli-home-"));
-const cliEnv: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH,
-  ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-  HOME: home,
-  AWS_CONFIG_FILE: path.join(home, "config"),
-  AWS_SHARED_CREDENTIALS_FILE: path.join(home, "credentials"),
-  AWS_ACCESS_KEY_ID: "test",
-  AWS_SECRET_ACCESS_KEY: "test",
-  AWS_DEFAULT_REGION: "us-east-1",
-  AWS_PAGER: "",
-  AWS_MAX_ATTEMPTS: "1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  LANG: "C.UTF-8",
-};
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const { env: cliEnv, remove: removeHome } = isolatedAwsEnv("sqs-cli-home-");
 
 function runCli(bin: string, args: string[], timeout = 20_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(bin, args, { env: cliEnv, timeout }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runAwsCli(bin, args, cliEnv, timeout);
 }
 
 /** `aws` on PATH plus the usual system locations, deduplicated by real path. */
 function candidateClis(): string[] {
   const found = new Map<string, string>();
-  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
-  for (const file of [...dirs.map((d) => path.join(d, "aws")), "/usr/bin/aws", "/usr/local/bin/aws"]) {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-    } catch {
-      continue;
-    }
+  for (const file of [...awsInPathDirs(), "/usr/bin/aws", "/usr/local/bin/aws"]) {
+    if (!isExecutable(file)) continue;
     // A pyenv shim's real path is the shim script itself, shared by every pyenv command: key
     // shims by their own path, everything else by the resolved one.
     const real = fs.realpathSync(file);
@@ -264,6 +238,4 @@ for (const protocol of ["json", "query"] as const) {
   });
 }
 
-afterAll(() => {
-  fs.rmSync(home, { recursive: true, force: true });
-});
+afterAll(removeHome);
