@@ -48,6 +48,7 @@ beforeAll(async () => {
     },
   });
   gpu = watchInstance(stack);
+  await waitUntil("the first DescribeInstances", () => gpu.state, 10_000);
   token = await stack.login("alice");
 }, 90_000);
 
@@ -98,7 +99,8 @@ describe("the job lifecycle through make dev's stack", () => {
     expect(job.usage?.completionTokens).toBeGreaterThan(0);
     // The instance went through pending to running (EC2 as the SDK sees it), and the record
     // splits the wait: the boot (~1 s here), the model load, then the run itself.
-    expect(gpu.since(t0 - 200)).toEqual(["stopped", "pending", "running"]);
+    expect(gpu.changes.filter((c) => c.at < t0).at(-1)?.state).toBe("stopped");
+    expect(gpu.since(t0)).toEqual(["pending", "running"]);
     expect(job.timings?.bootMs).toBeGreaterThanOrEqual(500);
     expect(job.timings?.loadMs).toBeGreaterThan(0);
     expect(job.timings?.inferenceMs).toBeGreaterThan(0);
@@ -127,7 +129,8 @@ describe("the job lifecycle through make dev's stack", () => {
     expect(job.timings?.inferenceMs).toBeGreaterThan(0);
     expect(gpu.since(t0)).toEqual([]); // no state change: it stayed running
     expect(elapsed(job)).toBeLessThan(elapsed(cold));
-    expect(elapsed(cold) - elapsed(job)).toBeGreaterThan((cold.timings?.bootMs ?? 0) - 200);
+    // The difference is mostly the boot and the load the warm job did not wait for.
+    expect(elapsed(cold) - elapsed(job)).toBeGreaterThan((cold.timings?.bootMs ?? 0) / 2);
   });
 
   it("changing the instance type while it runs is refused with IncorrectInstanceState", async () => {
