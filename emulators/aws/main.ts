@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../services/lib/config.ts";
 import { createLogger } from "../../services/lib/logger.ts";
+import { exitOnStartFailure, portOrExit, stopOnSignals } from "../../services/lib/process-lifecycle.ts";
 import { startEmulator } from "./server.ts";
 
 const log = createLogger("aws-emulator");
@@ -36,13 +37,7 @@ if (values.help) {
 const config = loadConfig();
 const host = values.host ?? process.env.EMULATOR_HOST ?? "127.0.0.1";
 const portText = values.port ?? process.env.EMULATOR_PORT ?? String(config.ports.emulator);
-const port = Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  log.fatal(
-    `port "${portText}" is not a port number: pass --port 0..65535 or set EMULATOR_PORT (0 picks a free one)`,
-  );
-  process.exit(2);
-}
+const port = portOrExit(portText, "EMULATOR_PORT", log);
 const dataDir = values["data-dir"] ?? (process.env.EMULATOR_DATA_DIR || undefined);
 const transitionText = values["ec2-transition-ms"] ?? (process.env.EMULATOR_EC2_TRANSITION_MS || undefined);
 const transitionMs = transitionText === undefined ? undefined : Number(transitionText);
@@ -51,54 +46,31 @@ if (transitionMs !== undefined && !(Number.isInteger(transitionMs) && transition
   process.exit(2);
 }
 
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-try {
-  emulator = await startEmulator({
+const emulator = await startEmulator({
+  host,
+  port,
+  dataDir,
+  region: config.region,
+  accountId: config.accountId,
+  logger: log,
+  ...(transitionMs !== undefined && {
+    settings: {
+      ec2: {
+        pendingMs: transitionMs,
+        stoppingMs: transitionMs,
+        shuttingDownMs: transitionMs,
+        rebootMs: transitionMs,
+      },
+    },
+  }),
+}).catch((err: unknown) =>
+  exitOnStartFailure(err, log, {
     host,
     port,
-    dataDir,
-    region: config.region,
-    accountId: config.accountId,
-    logger: log,
-    ...(transitionMs !== undefined && {
-      settings: {
-        ec2: {
-          pendingMs: transitionMs,
-          stoppingMs: transitionMs,
-          shuttingDownMs: transitionMs,
-          rebootMs: transitionMs,
-        },
-      },
-    }),
-  });
-} catch (err) {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE")
-    log.fatal(
-      `port ${port} on ${host} is in use: stop whatever holds it (another \`make dev\`, or \`make down\` for compose), or pass --port / set EMULATOR_PORT`,
-    );
-  else log.fatal({ err }, `the emulator did not start: ${(err as Error).message}`);
-  process.exit(1);
-}
+    what: "the emulator",
+    inUseBy: "another `make dev`, or `make down` for compose",
+    envVar: "EMULATOR_PORT",
+  }),
+);
 
-let stopping = false;
-async function stop(reason: string) {
-  if (stopping) {
-    log.warn(`${reason} again: exiting without waiting`);
-    process.exit(1);
-  }
-  stopping = true;
-  log.info({ reason }, "stopping");
-  // A close that hangs must not keep the process alive: the parent is waiting for it to exit.
-  setTimeout(() => {
-    log.error("close took more than 5 s: exiting anyway");
-    process.exit(1);
-  }, 5000).unref();
-  await emulator.close();
-  log.info("stopped");
-  process.exit(0);
-}
-
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
-if (process.channel) process.on("disconnect", () => void stop("launcher disconnected"));
+stopOnSignals(log, () => emulator.close());

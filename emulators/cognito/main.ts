@@ -12,7 +12,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../services/lib/config.ts";
 import { createLogger } from "../../services/lib/logger.ts";
-import { type Cognito, createCognito } from "./server.ts";
+import { exitOnStartFailure, portOrExit, stopOnSignals } from "../../services/lib/process-lifecycle.ts";
+import { createCognito } from "./server.ts";
 
 const log = createLogger("cognito");
 
@@ -35,46 +36,19 @@ if (values.help) {
 const config = loadConfig();
 const host = values.host ?? process.env.COGNITO_HOST ?? "127.0.0.1";
 const portText = values.port ?? process.env.COGNITO_PORT ?? String(config.ports.cognito);
-const port = Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  log.fatal(
-    `port "${portText}" is not a port number: pass --port 0..65535 or set COGNITO_PORT (0 picks a free one)`,
-  );
-  process.exit(2);
-}
+const port = portOrExit(portText, "COGNITO_PORT", log);
 const dataDir = values["data-dir"] ?? (process.env.COGNITO_DATA_DIR || undefined);
 const publicUrl = values["public-url"] ?? (process.env.COGNITO_PUBLIC_URL || undefined);
 
-let cognito: Cognito;
-try {
-  cognito = await createCognito({ host, port, config, dataDir, publicUrl, logger: log });
-} catch (err) {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE")
-    log.fatal(
-      `port ${port} on ${host} is in use: stop whatever holds it (another \`make dev\`?), or pass --port / set COGNITO_PORT`,
-    );
-  else log.fatal({ err }, `the mock Cognito did not start: ${(err as Error).message}`);
-  process.exit(1);
-}
+const cognito = await createCognito({ host, port, config, dataDir, publicUrl, logger: log }).catch(
+  (err: unknown) =>
+    exitOnStartFailure(err, log, {
+      host,
+      port,
+      what: "the mock Cognito",
+      inUseBy: "another `make dev`?",
+      envVar: "COGNITO_PORT",
+    }),
+);
 
-let stopping = false;
-async function stop(reason: string) {
-  if (stopping) {
-    log.warn(`${reason} again: exiting without waiting`);
-    process.exit(1);
-  }
-  stopping = true;
-  log.info({ reason }, "stopping");
-  setTimeout(() => {
-    log.error("close took more than 5 s: exiting anyway");
-    process.exit(1);
-  }, 5000).unref();
-  await cognito.close();
-  log.info("stopped");
-  process.exit(0);
-}
-
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
-if (process.channel) process.on("disconnect", () => void stop("launcher disconnected"));
+stopOnSignals(log, () => cognito.close());
