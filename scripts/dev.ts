@@ -12,7 +12,6 @@
  * seconds), IDLE_STOP_SECONDS (the watchdog's idle time, default 60), HANDLERS_PORT (default a free port).
  */
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -28,6 +27,7 @@ import { loadConfig, repoRoot } from "../services/lib/config.ts";
 import { createLogger } from "../services/lib/logger.ts";
 import { provision } from "../services/lib/provision.ts";
 import { type Child, type ChildSpec, startChild, stopChild, waitHealthy } from "./lib/children.ts";
+import { freePort } from "./lib/free-port.ts";
 import { ensureModel } from "./models/models.ts";
 
 const log = createLogger("dev");
@@ -37,14 +37,6 @@ const handlerSchedules = process.env.HANDLER_SCHEDULES || "waker=5,watchdog=10,d
 const idleStopSeconds = process.env.IDLE_STOP_SECONDS || "60";
 const handlersPort = Number(process.env.HANDLERS_PORT) || (await freePort());
 const handlersUrl = `http://127.0.0.1:${handlersPort}`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });
 const fresh = values.fresh || process.env.FRESH === "1";

@@ -5,23 +5,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 /** A correctness failure: the benchmark prints CORRECTNESS FAILURE and exits 1. */
 export class BenchFailure extends Error {}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** An executable named `name` on PATH, or undefined. */
 export function findOnPath(name: string): string | undefined {

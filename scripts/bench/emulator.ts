@@ -36,12 +36,12 @@ import {
   PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { freePort } from "../lib/free-port.ts";
 import {
   BenchFailure,
   type ChildServerProcess,
   cpuMs,
   findOnPath,
-  freePort,
   int,
   median,
   quantile,

@@ -30,17 +30,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import {
-  BenchFailure,
-  cpuMs,
-  freePort,
-  int,
-  median,
-  rssMiB,
-  spread,
-  startChildServer,
-  stopChild,
-} from "./common.ts";
+import { freePort } from "../lib/free-port.ts";
+import { BenchFailure, cpuMs, int, median, rssMiB, spread, startChildServer, stopChild } from "./common.ts";
 
 type ServerName = "ours" | "ours-persistent" | "fauxqs";
 type QueueKind = "standard" | "fifo";

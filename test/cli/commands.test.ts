@@ -7,11 +7,11 @@
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cognito } from "../../emulators/cognito/server.ts";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import { runCli } from "../../services/cli/cli.ts";
 import type { StoredLogin } from "../../services/cli/token-store.ts";
 import { createS3Client } from "../../services/lib/aws-clients.ts";
@@ -81,15 +81,6 @@ async function loggedIn(username = "alice", o: { expired?: boolean } = {}): Prom
     skewMs = 0;
   }
   return e;
-}
-
-/** A port nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** What the worker on the GPU instance does: rewrite the job record with a new status. */

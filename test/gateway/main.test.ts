@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
 import { DescribeLogStreamsCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulators/aws/server.ts";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import { createLogsClient } from "../../services/lib/aws-clients.ts";
 import { loadConfig, repoRoot } from "../../services/lib/config.ts";
 import { ensureLogGroup } from "./helpers.ts";
@@ -18,14 +18,6 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function run(env: Record<string, string>): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, ["services/gateway/main.ts"], {

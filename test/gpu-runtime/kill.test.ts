@@ -5,10 +5,10 @@
  * `processed` event, one stored result, the message deleted.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
 import { startStack, waitFor } from "./stack.ts";
 
@@ -44,14 +44,6 @@ function start(script: string, args: string[], env: Record<string, string>): Pro
   const p = { proc, logs, exited };
   procs.push(p);
   return p;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const count = (p: Proc, msg: string) => p.logs.filter((l) => l.msg === msg).length;

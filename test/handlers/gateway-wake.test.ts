@@ -4,9 +4,9 @@
  * harness running (the waker's schedule is only the safety net).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cognito } from "../../emulators/cognito/server.ts";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
 import { password, publicClientId, startCognito } from "../cli/helpers.ts";
 import { login } from "../gateway/helpers.ts";
@@ -17,14 +17,6 @@ let cognito: Cognito;
 let gateway: ChildProcess;
 let url: string;
 let output = "";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   aws = await startAws({ pendingMs: 300, stoppingMs: 300 });

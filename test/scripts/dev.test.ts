@@ -8,6 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
 
 interface Launch {
@@ -24,14 +25,6 @@ afterEach(() => {
   for (const l of launched.splice(0)) if (l.proc.exitCode === null) l.proc.kill("SIGKILL");
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dev-test-"));
