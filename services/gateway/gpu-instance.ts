@@ -2,15 +2,14 @@
  * The GPU instance as the API sees it: found by its Name tag (EC2 DescribeInstances), stopped
  * with StopInstances. Terminated instances do not count.
  */
-import { DescribeInstancesCommand, type EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { type EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { describeGpuInstance } from "../lib/gpu-instance.ts";
 
 export interface GpuInstance {
   instanceId: string;
   state: string;
   instanceType: string | undefined;
 }
-
-const LIVE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"];
 
 export class GpuInstances {
   #ec2: EC2Client;
@@ -27,15 +26,7 @@ export class GpuInstances {
 
   /** The tagged instance, or undefined when there is none. */
   async find(): Promise<GpuInstance | undefined> {
-    const out = await this.#ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: "tag:Name", Values: [this.#nameTag] },
-          { Name: "instance-state-name", Values: LIVE_STATES },
-        ],
-      }),
-    );
-    const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+    const instance = await describeGpuInstance(this.#ec2, this.#nameTag);
     if (!instance?.InstanceId) return undefined;
     return {
       instanceId: instance.InstanceId,

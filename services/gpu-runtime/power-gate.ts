@@ -7,7 +7,8 @@
  * loads the model and consumes on `running`, and gives the in-flight job back and unloads on
  * `waiting`. Off on AWS (GPU_RUNTIME_POWER_GATE unset); `make dev` turns it on.
  */
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { describeGpuInstance } from "../lib/gpu-instance.ts";
 import type { Logger } from "../lib/logger.ts";
 
 export type GateState = "waiting" | "running";
@@ -31,9 +32,6 @@ export interface PowerGateOptions {
   /** @defaultValue Date.now */
   now?: () => number;
 }
-
-/** Terminated instances are gone; every other state is the instance's. */
-const LIVE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"];
 
 export class PowerGate {
   readonly #o: PowerGateOptions;
@@ -84,15 +82,7 @@ export class PowerGate {
   async #poll(): Promise<void> {
     let found: ObservedInstance | undefined;
     try {
-      const out = await this.#o.ec2.send(
-        new DescribeInstancesCommand({
-          Filters: [
-            { Name: "tag:Name", Values: [this.#o.nameTag] },
-            { Name: "instance-state-name", Values: LIVE_STATES },
-          ],
-        }),
-      );
-      const i = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+      const i = await describeGpuInstance(this.#o.ec2, this.#o.nameTag);
       if (i?.InstanceId)
         found = {
           instanceId: i.InstanceId,

@@ -3,7 +3,8 @@
  * `Name=<gpu.nameTag>` that is not terminated, with its state and LaunchTime (EC2 sets it on
  * every start, so "up for" is measured from the last boot).
  */
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { describeGpuInstance } from "../lib/gpu-instance.ts";
 
 export interface GpuInstance {
   instanceId: string;
@@ -12,18 +13,8 @@ export interface GpuInstance {
   launchedAt: number | undefined;
 }
 
-const LIVE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"];
-
 export async function findGpuInstance(ec2: EC2Client, nameTag: string): Promise<GpuInstance | undefined> {
-  const out = await ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: "tag:Name", Values: [nameTag] },
-        { Name: "instance-state-name", Values: LIVE_STATES },
-      ],
-    }),
-  );
-  const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+  const instance = await describeGpuInstance(ec2, nameTag);
   if (!instance?.InstanceId) return undefined;
   return {
     instanceId: instance.InstanceId,
