@@ -22,6 +22,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { failure } from "../helpers/sdk-error.ts";
 
 const MS = 300;
 let emulator: Emulator;
@@ -72,21 +73,6 @@ async function watch(id: string, until: string): Promise<string[]> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${id} never reached ${until}; saw ${seen.join(" -> ")}`);
-}
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as {
-      name: string;
-      message: string;
-      $fault: string;
-      $metadata: { httpStatusCode?: number };
-    };
-    return { name: e.name, message: e.message, status: e.$metadata.httpStatusCode, fault: e.$fault };
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("lifecycle", () => {

@@ -36,6 +36,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
 import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
+import { failure } from "../helpers/sdk-error.ts";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -59,22 +60,6 @@ afterAll(async () => {
   logs?.destroy();
   await emulator?.close();
 });
-
-/** The AWS error an SDK call rejects with: name, status, fault. */
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as {
-      name: string;
-      message: string;
-      $fault: string;
-      $metadata: { httpStatusCode?: number };
-    };
-    return { name: e.name, status: e.$metadata.httpStatusCode, fault: e.$fault, message: e.message };
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function groupWithStream(group: string, stream = "s1") {
   await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
