@@ -1,18 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the tests bend valid config into invalid shapes.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig } from "../../services/lib/config.ts";
+import { loadConfig } from "../../services/lib/config.ts";
+import { problems } from "../helpers/config.ts";
 
 const good = () => structuredClone(loadConfig()) as any;
-
-function problems(data: unknown): string[] {
-  try {
-    parseConfig(data, "config/platform.json");
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("config: cognito section", () => {
   it("holds the pool, a public and a confidential client with the contract callbacks", () => {

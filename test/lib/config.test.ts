@@ -4,25 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  ConfigError,
   configJsonSchema,
   defaultConfigPath,
   loadConfig,
   type PlatformConfig,
   parseConfig,
 } from "../../services/lib/config.ts";
+import { problems } from "../helpers/config.ts";
 
 const good = (): PlatformConfig => structuredClone(loadConfig(defaultConfigPath));
-
-function problems(data: unknown): string[] {
-  try {
-    parseConfig(data, "config/platform.json");
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("loadConfig", () => {
   it("loads the committed config with the contract names", () => {
