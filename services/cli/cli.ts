@@ -306,14 +306,20 @@ async function ping(ctx: Context): Promise<number> {
 type JobRecord = Record<string, unknown> & { jobId?: string; status?: string };
 
 function formatJob(job: JobRecord): string {
-  const lines = [`job       ${job.jobId ?? "?"}`, `status    ${job.status ?? "?"}`];
   const order = ["prompt", "maxTokens", "model", "createdAt", "updatedAt"];
   const rest = Object.keys(job).filter((k) => !["jobId", "status", "owner", ...order].includes(k));
+  const keys = ["jobId", "status", ...order, ...rest].filter((k) => job[k] !== undefined);
+  // One column wide enough for the longest label, so `finishedAt` never runs into its value.
+  const width = Math.max(...keys.map((k) => (k === "jobId" ? 3 : k.length))) + 2;
+  const lines = [
+    `${"job".padEnd(width)}${job.jobId ?? "?"}`,
+    `${"status".padEnd(width)}${job.status ?? "?"}`,
+  ];
   for (const key of [...order, ...rest]) {
     const value = job[key];
     if (value === undefined) continue;
     const shown = typeof value === "string" ? value : JSON.stringify(value);
-    lines.push(`${`${key}`.padEnd(10)}${shown}`);
+    lines.push(`${key.padEnd(width)}${shown}`);
   }
   return lines.join("\n");
 }
