@@ -4,11 +4,13 @@
  * group, the stopped GPU instance), the gateway's own JobQueue to submit jobs, and readers for
  * records, queue counts, job events and metrics.
  */
+
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeInstancesCommand, StartInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
+import { waitUntil } from "../../scripts/lib/launch-stack.ts";
 import { JobQueue } from "../../services/gateway/job-queue.ts";
 import {
   createCloudWatchClient,
@@ -156,28 +158,15 @@ export async function startStack(options: StackOptions = {}) {
   };
 }
 
-/** Polls `check` until it returns a value that is not undefined/false. */
-export async function waitFor<T>(
+/** Polls `check` until it returns a value that is not undefined/false (the stack helper's
+ * `waitUntil`, with the shorter limits these part-level tests use). */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 15_000,
   everyMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+  return waitUntil(what, check, timeoutMs, everyMs);
 }
 
 /** A pino logger whose JSON lines are kept (and not printed), for assertions. */
