@@ -1,23 +1,15 @@
 /** The Logs action table and error codes match what the AWS SDK models. */
+
 import * as sdk from "@aws-sdk/client-cloudwatch-logs";
 import { describe, expect, it } from "vitest";
 import { AwsError } from "../../emulators/aws/core/aws-error.ts";
-import { systemClock } from "../../emulators/aws/core/context.ts";
-import { defaultSettings } from "../../emulators/aws/core/emulated-service.ts";
-import { createPorts } from "../../emulators/aws/core/ports.ts";
 import { logsErrors } from "../../emulators/aws/logs/errors.ts";
 import { createLogs } from "../../emulators/aws/logs/index.ts";
+import { standaloneDeps } from "../helpers/service-deps.ts";
 
 describe("Logs surface", () => {
   it("every action has a Command in @aws-sdk/client-cloudwatch-logs", () => {
-    const logs = createLogs({
-      clock: systemClock,
-      record: () => {},
-      region: "us-east-1",
-      accountId: "000000000000",
-      ports: createPorts().ports,
-      settings: defaultSettings,
-    });
+    const logs = createLogs(standaloneDeps());
     const actions = Object.keys(logs.rpc?.operations ?? {});
     expect(actions.length).toBe(20);
     for (const action of actions) expect(sdk, action).toHaveProperty(`${action}Command`);

@@ -2,6 +2,7 @@
  * SNS through the real @aws-sdk/client-sns (query protocol): every action, AWS's error codes and
  * statuses, persistence across a restart, and the AWS CLI. Delivery is in sns-delivery.test.ts.
  */
+
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,13 +29,11 @@ import {
 } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsError } from "../../emulators/aws/core/aws-error.ts";
-import { systemClock } from "../../emulators/aws/core/context.ts";
-import { defaultSettings } from "../../emulators/aws/core/emulated-service.ts";
-import { createPorts } from "../../emulators/aws/core/ports.ts";
 import { type Emulator, startEmulator } from "../../emulators/aws/server.ts";
 import { snsErrors } from "../../emulators/aws/sns/errors.ts";
 import { createSns } from "../../emulators/aws/sns/index.ts";
 import { findAwsCli, isolatedAwsEnv, runAwsCli } from "../helpers/aws-cli.ts";
+import { standaloneDeps } from "../helpers/service-deps.ts";
 
 const ACCOUNT = "000000000000";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -65,14 +64,7 @@ afterAll(async () => {
 
 describe("surface", () => {
   it("every action has a Command in @aws-sdk/client-sns and every error is an SDK exception", () => {
-    const svc = createSns({
-      clock: systemClock,
-      record: () => {},
-      region: "us-east-1",
-      accountId: ACCOUNT,
-      ports: createPorts().ports,
-      settings: defaultSettings,
-    });
+    const svc = createSns(standaloneDeps({ accountId: ACCOUNT }));
     const actions = Object.keys(svc.rpc?.operations ?? {});
     expect(actions.length).toBe(17);
     for (const action of actions) expect(sdk, action).toHaveProperty(`${action}Command`);

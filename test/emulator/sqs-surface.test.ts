@@ -1,24 +1,16 @@
 /** The SQS action table and error codes match what the AWS SDK models (LocalStack's signature check). */
+
 import * as sdk from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { AwsError } from "../../emulators/aws/core/aws-error.ts";
-import { systemClock } from "../../emulators/aws/core/context.ts";
-import { defaultSettings } from "../../emulators/aws/core/emulated-service.ts";
-import { createPorts } from "../../emulators/aws/core/ports.ts";
 import { sqsErrors } from "../../emulators/aws/sqs/errors.ts";
 import { createSqs } from "../../emulators/aws/sqs/index.ts";
+import { standaloneDeps } from "../helpers/service-deps.ts";
 
 const COMMON = new Set(["MissingParameter", "InvalidParameterValue", "InvalidAction"]);
 
 describe("SQS surface", () => {
-  const sqs = createSqs({
-    clock: systemClock,
-    record: () => {},
-    region: "us-east-1",
-    accountId: "000000000000",
-    ports: createPorts().ports,
-    settings: defaultSettings,
-  });
+  const sqs = createSqs(standaloneDeps());
 
   it("every action has a Command in @aws-sdk/client-sqs", () => {
     const actions = Object.keys(sqs.rpc?.operations ?? {});
