@@ -10,8 +10,11 @@
  * | `failed`    | running -> queued/failed| an attempt failed: back to the queue (`final: false`) or refused outright (`final: true`) |
  * | `released`  | running -> queued       | the runtime gave the job back unfinished (its instance stopped, or it stopped): not a failure |
  *
- * Each event is flushed at once (a job makes a handful), so a process killed right after a
- * transition has most likely shipped it; stdout has it in any case.
+ * An event that ends an attempt (`processed`, `failed`, `released`) is flushed at once, so a
+ * process killed right after it has most likely shipped it. `delivered` waits for the next flush:
+ * the shipper's timer (1 s), or the attempt's end, whichever comes first. A PutLogEvents call made
+ * as the inference starts would compete with it for the event loop, which hands the model every
+ * token (measured on the tiny model: see docs/benchmarks.md). stdout has every event at once.
  */
 import type { Job } from "../lib/job.ts";
 import type { LogShipper } from "../lib/log-shipper.ts";
@@ -64,7 +67,7 @@ export class JobEvents {
     this.#logger[level]({ jobEvent: entry }, `job ${event}`);
     if (this.#shipper) {
       this.#shipper.push(JSON.stringify(entry), now);
-      void this.#shipper.flush();
+      if (event !== "delivered") void this.#shipper.flush();
     }
     return entry;
   }

@@ -24,7 +24,8 @@
  *   failure) and makes its message visible at once.
  * - **Metrics** (batched, CloudWatch namespace from config): `JobDurationMs` (delivered to
  *   processed, per job), `TokensPerSecond` (decode speed, per job), `QueueDepth` (visible
- *   messages, sampled while consuming).
+ *   messages, sampled when consuming starts and every `queueDepthIntervalMs` after, not per job:
+ *   a call made beside a starting inference slows it).
  *
  * Phase timings of a record: `bootMs` is how long the job waited for its GPU instance to boot,
  * `loadMs` how long it waited for the model to load, `queueWaitMs` the rest of its time in the
@@ -386,7 +387,6 @@ export class QueueWorker {
     this.#o.metrics?.observe("JobDurationMs", durationMs, "Milliseconds");
     this.#o.metrics?.observe("TokensPerSecond", result.timings.decodeTokensPerSecond, "Count/Second");
     await this.#delete(message, succeeded.jobId);
-    void this.#sampleDepth();
   }
 
   /** runJob; a maxTokens that does not fit next to the prompt is cut to what fits, as llama.cpp does. */
