@@ -60,7 +60,10 @@ export interface ModelInfo {
   vocabSize: number;
   parameters: number;
   sizeBytes: number;
+  /** From the start of load() to ready, the preflight included. */
   loadMs: number;
+  /** The GPU preflight's share of loadMs; absent when none ran (the CPU, or GPU_RUNTIME_PREFLIGHT=off). */
+  preflightMs?: number;
 }
 
 export interface InferenceBackend {

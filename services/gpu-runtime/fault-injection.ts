@@ -6,6 +6,8 @@
  *   {"delayMs": 4000}            every generation waits 4 s (abortably) before it runs
  *   {"loadDelayMs": 1500}        the model takes 1.5 s longer to load
  *   {"failPrompt": "^boom"}      a prompt matching this regular expression fails
+ *   {"preflightAbort": true}     the GPU preflight's child prints a ggml CUDA error and aborts, as a
+ *                                binary with PTX too new for the driver does (gpu-preflight.ts)
  *
  * Off (no wrapper) when the variable is unset. The runtime logs a warning when it is on.
  */
@@ -15,6 +17,7 @@ export interface Faults {
   delayMs?: number;
   loadDelayMs?: number;
   failPrompt?: string;
+  preflightAbort?: boolean;
 }
 
 export class InjectedFailure extends Error {
@@ -37,18 +40,21 @@ export function parseFaults(text: string | undefined): Faults | undefined {
       throw new Error(`GPU_RUNTIME_FAULTS.${key} must be a whole number of milliseconds`);
     return v;
   };
-  const known = ["delayMs", "loadDelayMs", "failPrompt"];
+  const known = ["delayMs", "loadDelayMs", "failPrompt", "preflightAbort"];
   const unknown = Object.keys(f).filter((k) => !known.includes(k));
   if (typeof data !== "object" || data === null || unknown.length > 0)
     throw new Error(`GPU_RUNTIME_FAULTS takes only ${known.join(", ")}`);
   if (f.failPrompt !== undefined && typeof f.failPrompt !== "string")
     throw new Error("GPU_RUNTIME_FAULTS.failPrompt must be a regular expression string");
+  if (f.preflightAbort !== undefined && typeof f.preflightAbort !== "boolean")
+    throw new Error("GPU_RUNTIME_FAULTS.preflightAbort must be true or false");
   const faults: Faults = {};
   const delayMs = ms("delayMs");
   const loadDelayMs = ms("loadDelayMs");
   if (delayMs !== undefined) faults.delayMs = delayMs;
   if (loadDelayMs !== undefined) faults.loadDelayMs = loadDelayMs;
   if (typeof f.failPrompt === "string") faults.failPrompt = f.failPrompt;
+  if (f.preflightAbort === true) faults.preflightAbort = true;
   return faults;
 }
 

@@ -4,6 +4,8 @@
  * - Never builds llama.cpp from source (`build: "never"`): a missing binary is an error.
  * - `cuda` fails at once, before any binary loads, when the CUDA driver and runtime libraries
  *   are not found; `auto` picks CUDA, then Vulkan, then the CPU; `cpu` never touches a GPU.
+ * - A GPU backend is preflighted first: one short generation in a child process (open-llama.ts,
+ *   gpu-preflight.ts), so a binary that cannot run on this GPU fails at start, not at a job.
  * - Each request runs on a fresh context sequence: node-llama-cpp reuses a sequence's cached
  *   prompt prefix, which changes batch shapes and so, on near-flat logits, greedy tokens.
  * - `slots` sequences run at once; further requests wait for a free one, in arrival order.
@@ -11,11 +13,8 @@
 import path from "node:path";
 import {
   type ChatWrapper,
-  getLlama,
-  getLlamaGpuTypes,
   type Llama,
   type LlamaContext,
-  LlamaLogLevel,
   type LlamaModel,
   type LlamaText,
   resolveChatWrapper,
@@ -24,7 +23,6 @@ import {
 import type { Logger } from "../lib/logger.ts";
 import {
   type BackendKind,
-  BackendUnavailableError,
   type ChatMessage,
   type Generation,
   type GenerationRequest,
@@ -33,6 +31,8 @@ import {
   makeTimings,
   PromptTooLongError,
 } from "./backend.ts";
+import { DEFAULT_PREFLIGHT, type PreflightSettings, runPreflight } from "./gpu-preflight.ts";
+import { openCheckedLlama, openLlama } from "./open-llama.ts";
 
 export interface LlamaBackendOptions {
   modelPath: string;
@@ -46,6 +46,8 @@ export interface LlamaBackendOptions {
   slots?: number;
   /** Fixed so a prompt is always split into the same batches. @defaultValue 512 */
   batchSize?: number;
+  /** The GPU preflight before the model loads. @defaultValue `{ mode: "auto", timeoutMs: 300_000 }` */
+  preflight?: PreflightSettings;
   logger?: Logger;
 }
 
@@ -87,6 +89,7 @@ export class LlamaBackend implements InferenceBackend {
       threads: options.threads ?? 0,
       slots: options.slots ?? 1,
       batchSize: options.batchSize ?? 512,
+      preflight: options.preflight ?? DEFAULT_PREFLIGHT,
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     };
     this.#logger = options.logger;
@@ -98,8 +101,16 @@ export class LlamaBackend implements InferenceBackend {
 
   async load(): Promise<ModelInfo> {
     const started = performance.now();
-    const { backend, modelPath, slots, batchSize } = this.#options;
-    this.#llama = await openLlama(backend);
+    const { backend, modelPath, slots, batchSize, preflight } = this.#options;
+    const { llama, preflightMs } = await openCheckedLlama({
+      backend,
+      modelPath,
+      preflight,
+      open: (exclude) => openLlama(backend, exclude),
+      check: (gpu) => runPreflight({ modelPath, gpu, timeoutMs: preflight.timeoutMs }),
+      logger: this.#logger,
+    });
+    this.#llama = llama;
     try {
       this.#model = await this.#llama.loadModel({ modelPath, gpuLayers: this.#llama.gpu ? "max" : 0 });
       const threads = this.#options.threads || this.#llama.cpuMathCores;
@@ -122,6 +133,7 @@ export class LlamaBackend implements InferenceBackend {
         parameters: countParameters(this.#model),
         sizeBytes: this.#model.size,
         loadMs: Math.round(performance.now() - started),
+        ...(preflightMs === undefined ? {} : { preflightMs }),
       };
       this.#logger?.info({ model: this.#info }, "model loaded");
       return this.#info;
@@ -301,35 +313,5 @@ class TextStream {
           break;
         }
     return hold;
-  }
-}
-
-/** getLlama with the backend policy above; `cuda` checks for the libraries before loading anything. */
-async function openLlama(backend: BackendKind): Promise<Llama> {
-  if (backend === "cuda") {
-    const supported = await getLlamaGpuTypes("supported");
-    if (!supported.includes("cuda"))
-      throw new BackendUnavailableError(
-        "cuda",
-        "backend cuda was requested but CUDA is not usable on this machine: no NVIDIA driver " +
-          "(libnvidia-ml, libcuda) with the CUDA runtime (libcudart, libcublas) was found. " +
-          `Usable here: ${supported.map((g) => g || "cpu").join(", ")}. ` +
-          "Set GPU_RUNTIME_BACKEND=cpu or auto, or install the NVIDIA driver and CUDA runtime.",
-      );
-  }
-  try {
-    return await getLlama({
-      gpu: backend === "cpu" ? false : backend,
-      build: "never",
-      logLevel: LlamaLogLevel.error,
-      progressLogs: false,
-    });
-  } catch (err) {
-    throw new BackendUnavailableError(
-      backend,
-      `backend ${backend} could not start: no usable prebuilt llama.cpp binary ` +
-        `(${(err as Error).message}). node-llama-cpp is configured never to build from source.`,
-      { cause: err },
-    );
   }
 }

@@ -63,7 +63,14 @@ async function main(): Promise<void> {
   try {
     const info = await runtime.ready;
     logger.info(
-      { url, backend: info?.backend, model: info?.id, loadMs: info?.loadMs, worker: settings.worker.enabled },
+      {
+        url,
+        backend: info?.backend,
+        model: info?.id,
+        loadMs: info?.loadMs,
+        preflightMs: info?.preflightMs,
+        worker: settings.worker.enabled,
+      },
       "ready",
     );
   } catch (err) {

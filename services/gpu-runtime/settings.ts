@@ -12,6 +12,12 @@
  * - GPU_RUNTIME_POWER_GATE: `1`/`on` makes the runtime follow its emulated EC2 instance
  *   (power-gate.ts, a local adapter; `make dev` sets it). Off by default, as on AWS.
  * - GPU_RUNTIME_FAULTS: fault injection for tests (fault-injection.ts).
+ *
+ * The GPU preflight (gpu-preflight.ts):
+ * - GPU_RUNTIME_PREFLIGHT: `auto` (default: GPU backends only), `always` (the CPU too: tests),
+ *   `off`.
+ * - GPU_RUNTIME_PREFLIGHT_TIMEOUT_SECONDS: how long the preflight may take (default 300: a first
+ *   PTX JIT compile on a T4 can take minutes).
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -20,6 +26,12 @@ import type { PlatformConfig } from "../lib/config.ts";
 import { repoRoot } from "../lib/config.ts";
 import type { BackendKind } from "./backend.ts";
 import { type Faults, parseFaults } from "./fault-injection.ts";
+import {
+  DEFAULT_PREFLIGHT,
+  PREFLIGHT_MODES,
+  type PreflightMode,
+  type PreflightSettings,
+} from "./gpu-preflight.ts";
 import type { LlamaBackendOptions } from "./llama-backend.ts";
 
 export interface RuntimeSettings {
@@ -70,7 +82,14 @@ export async function resolveSettings(
   return {
     port: intFromEnv("GPU_RUNTIME_PORT", env.GPU_RUNTIME_PORT, 0, 65535) ?? config.ports.gpuRuntime,
     host: env.GPU_RUNTIME_HOST || "127.0.0.1",
-    backend: { modelPath, backend, threads, contextSize: rt.contextSize, slots: rt.slots },
+    backend: {
+      modelPath,
+      backend,
+      threads,
+      contextSize: rt.contextSize,
+      slots: rt.slots,
+      preflight: preflightFromEnv(env),
+    },
     maxTokens: config.limits.maxTokens,
     worker: {
       enabled: switchFromEnv("GPU_RUNTIME_WORKER", env.GPU_RUNTIME_WORKER, true),
@@ -88,6 +107,21 @@ function switchFromEnv(name: string, value: string | undefined, fallback: boolea
   if (["1", "on", "true", "yes"].includes(value.toLowerCase())) return true;
   if (["0", "off", "false", "no"].includes(value.toLowerCase())) return false;
   throw new SettingsError(`${name}=${value} must be on or off (1/0, true/false)`);
+}
+
+function preflightFromEnv(env: NodeJS.ProcessEnv): PreflightSettings {
+  const mode = (env.GPU_RUNTIME_PREFLIGHT || DEFAULT_PREFLIGHT.mode) as PreflightMode;
+  if (!PREFLIGHT_MODES.includes(mode))
+    throw new SettingsError(
+      `GPU_RUNTIME_PREFLIGHT=${mode} must be one of ${PREFLIGHT_MODES.join(", ")} (auto: GPU backends only)`,
+    );
+  const seconds = intFromEnv(
+    "GPU_RUNTIME_PREFLIGHT_TIMEOUT_SECONDS",
+    env.GPU_RUNTIME_PREFLIGHT_TIMEOUT_SECONDS,
+    1,
+    3600,
+  );
+  return { mode, timeoutMs: seconds === undefined ? DEFAULT_PREFLIGHT.timeoutMs : seconds * 1000 };
 }
 
 function onStopFromEnv(value: string | undefined): "release" | "finish" {

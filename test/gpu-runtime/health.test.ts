@@ -1,6 +1,7 @@
 /**
  * /health across the model's life, on the in-memory fake (no model: the load is held open),
- * and the real entry point `main.ts` as a process: ready, graceful stop, cuda failing fast.
+ * and the real entry point `main.ts` as a process: ready, graceful stop, cuda failing fast, a
+ * failed GPU preflight ending the process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
@@ -107,6 +108,7 @@ describe("main.ts", () => {
       backend: "cpu",
       model: "tiny-f32-s42",
     });
+    expect(ready.preflightMs).toBeUndefined(); // the CPU is preflighted only when forced
     const res = await fetch(`${ready.url}/health`);
     expect(await res.json()).toMatchObject({ status: "ok", backend: "cpu" });
     proc.kill("SIGTERM");
@@ -121,6 +123,23 @@ describe("main.ts", () => {
     const fatal = await waitFor("model load failed: ");
     expect(fatal.level).toBe("fatal");
     expect(fatal.msg).toMatch(/backend cuda was requested but CUDA is not usable on this machine/);
+  });
+
+  it("exits 1 with the reason and the fix when the preflight's child dies as ggml does", async () => {
+    // No GPU here: the CPU is preflighted by force, and the child aborts like the CUDA binary
+    // does on a driver too old for its PTX.
+    const { exited, waitFor } = start({
+      GPU_RUNTIME_BACKEND: "cpu",
+      GPU_RUNTIME_PREFLIGHT: "always",
+      GPU_RUNTIME_FAULTS: JSON.stringify({ preflightAbort: true }),
+    });
+    expect(await exited).toBe(1);
+    const fatal = await waitFor("model load failed: ");
+    expect(fatal.level).toBe("fatal");
+    expect(fatal.msg).toMatch(
+      /the cpu preflight \(.*\) was killed by SIGABRT: "CUDA error: the provided PTX was compiled with an unsupported toolchain\."/,
+    );
+    expect(fatal.msg).toMatch(/upgrade the NVIDIA driver to R590 or newer/);
   });
 
   it("refuses an unknown backend name from the environment", async () => {
