@@ -13,7 +13,9 @@
  * settles on what it finds.
  *
  * Runs on a schedule (`handler`, see waker.handler.ts) and after each enqueue (the gateway calls
- * `wakeOnEnqueue`; on AWS that is an asynchronous Lambda invoke).
+ * `wakeOnEnqueue`; on AWS that is an asynchronous Lambda invoke). After an enqueue a job is known
+ * to wait, so the queue is not counted: on the warm path the wake is one DescribeInstances, which
+ * matters where the gateway shares a laptop's cores with the model that just took the job.
  */
 import { StartInstancesCommand } from "@aws-sdk/client-ec2";
 import { type HandlerDeps, queueCounts, sleep } from "./aws.ts";
@@ -24,14 +26,16 @@ export interface WakeOptions {
   maxWaitMs: number;
   /** DescribeInstances interval while waiting. @defaultValue 1000 */
   pollMs?: number;
+  /** The caller just enqueued a job: it waits (visible or in flight), so the queue is not counted. */
+  afterEnqueue?: boolean;
 }
 
 export interface WakeOutcome {
   /** started: StartInstances succeeded; deferred: still stopping when the budget ran out; none: nothing to do. */
   action: "started" | "deferred" | "none";
   reason: string;
-  /** Jobs waiting plus in flight when the waker looked. */
-  jobs: number;
+  /** Jobs waiting plus in flight when the waker looked; absent after an enqueue (not counted). */
+  jobs?: number;
   instanceId?: string;
   /** The instance's state when the waker first looked. */
   state?: string;
@@ -43,9 +47,12 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
   const { config, sqs, ec2 } = deps;
   const now = deps.now ?? Date.now;
   const pollMs = options.pollMs ?? 1000;
-  const counts = await queueCounts(sqs, config.queues.jobs.name);
-  const jobs = counts.visible + counts.inFlight;
-  if (jobs === 0) return { action: "none", reason: "no jobs wait", jobs };
+  let jobs: number | undefined;
+  if (!options.afterEnqueue) {
+    const counts = await queueCounts(sqs, config.queues.jobs.name);
+    jobs = counts.visible + counts.inFlight;
+    if (jobs === 0) return { action: "none", reason: "no jobs wait", jobs };
+  }
 
   const started = now();
   let first: string | undefined;
@@ -55,10 +62,10 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
       return {
         action: "none",
         reason: `no instance tagged Name=${config.gpu.nameTag}: provision it (make dev / npm run provision)`,
-        jobs,
+        ...(jobs === undefined ? {} : { jobs }),
       };
     first ??= instance.state;
-    const base = { jobs, instanceId: instance.instanceId, state: first };
+    const base = { ...(jobs === undefined ? {} : { jobs }), instanceId: instance.instanceId, state: first };
     const waitedMs = now() - started;
     switch (instance.state) {
       case "pending":
@@ -67,7 +74,12 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
       case "stopped":
         try {
           await ec2.send(new StartInstancesCommand({ InstanceIds: [instance.instanceId] }));
-          return { action: "started", reason: `${jobs} job(s) wait`, ...base, waitedMs };
+          return {
+            action: "started",
+            reason: jobs === undefined ? "a job was enqueued" : `${jobs} job(s) wait`,
+            ...base,
+            waitedMs,
+          };
         } catch (err) {
           if (!isIncorrectState(err)) throw err;
           break; // it changed under us: look again
@@ -89,23 +101,37 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
 }
 
 /**
- * `wake` for the gateway's enqueue hook: one wake at a time, and a burst of enqueues while one
- * runs adds one more run after it (not one per job), so EC2's rate-limited Describe calls stay few.
+ * `wake` for the gateway's enqueue hook: at most one wake every `minIntervalMs`, and the enqueues
+ * in between share one trailing wake at the end of that interval (never none), so a stream of jobs
+ * costs EC2 one Describe call a second rather than one per job, while the first job after a quiet
+ * spell wakes the instance at once.
  */
-export function wakeOnEnqueue(deps: HandlerDeps, options: WakeOptions): () => Promise<WakeOutcome> {
+export function wakeOnEnqueue(
+  deps: HandlerDeps,
+  options: WakeOptions & {
+    /** @defaultValue 1000 */
+    minIntervalMs?: number;
+  },
+): () => Promise<WakeOutcome> {
+  const interval = options.minIntervalMs ?? 1000;
+  const now = deps.now ?? Date.now;
+  let lastStart = Number.NEGATIVE_INFINITY;
   let running: Promise<WakeOutcome> | undefined;
   let next: Promise<WakeOutcome> | undefined;
   const run = (): Promise<WakeOutcome> => {
-    const p = wake(deps, options).finally(() => {
+    lastStart = now();
+    const p = wake(deps, { ...options, afterEnqueue: true }).finally(() => {
       if (running === p) running = undefined;
     });
     running = p;
     return p;
   };
   return () => {
-    if (!running) return run();
-    next ??= running
+    if (next) return next;
+    if (!running && now() - lastStart >= interval) return run();
+    next = (running ?? Promise.resolve())
       .catch(() => undefined)
+      .then(() => sleep(Math.max(0, lastStart + interval - now())))
       .then(() => {
         next = undefined;
         return run();

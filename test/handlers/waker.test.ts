@@ -55,6 +55,14 @@ describe("waker", () => {
     expect(outcome).toMatchObject({ action: "started", jobs: 1 });
   });
 
+  it("after an enqueue it does not count the queue: the job waits, so a stopped instance starts", async () => {
+    // The queue is empty here: a count would say "no jobs wait". The enqueue hook knows better.
+    const outcome = await wake(aws.deps, { ...budget, afterEnqueue: true });
+    expect(outcome).toMatchObject({ action: "started", reason: "a job was enqueued", state: "stopped" });
+    expect(outcome).not.toHaveProperty("jobs");
+    expect(await stateOf(aws)).toBe("pending");
+  });
+
   it("does nothing while the instance is pending or running", async () => {
     await enqueue(aws);
     await wake(aws.deps, budget);
@@ -93,5 +101,16 @@ describe("waker", () => {
     // One run plus one trailing run for the calls that arrived while it ran.
     expect(outcomes[1]).toBe(outcomes[3]);
     expect(["pending", "running"]).toContain(await stateOf(aws));
+  });
+
+  it("wakeOnEnqueue: enqueues within minIntervalMs of a wake share one trailing wake at the interval's end", async () => {
+    const trigger = wakeOnEnqueue(aws.deps, { ...budget, minIntervalMs: 400 });
+    const t0 = Date.now();
+    const first = await trigger();
+    expect(first).toMatchObject({ action: "started", state: "stopped" });
+    const [a, b] = [trigger(), trigger()];
+    expect(a).toBe(b);
+    expect(await a).toMatchObject({ action: "none" }); // pending or running by then
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
   });
 });
