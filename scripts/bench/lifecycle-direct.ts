@@ -16,6 +16,8 @@ import { resolveSettings } from "../../services/gpu-runtime/settings.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 
 export interface DirectSample {
+  tokens: number;
+  ms: number;
   tokensPerSecond: number;
   decodeTokensPerSecond: number;
 }
@@ -43,19 +45,21 @@ if (process.send) {
     contextSize: Math.min(settings.backend.contextSize ?? 2048, m.trainContextSize),
     threads,
   });
-  const chat = resolveChatWrapper(m).generateContextState({
-    chatHistory: [
-      { type: "user", text: prompt },
-      { type: "model", response: [] },
-    ],
-  }).contextText;
+  const wrapper = resolveChatWrapper(m);
 
+  // Timed like the runtime's inferenceMs: the chat rendered and tokenized, the run, the sequence freed.
   const once = async (): Promise<DirectSample> => {
+    const started = performance.now();
+    const chat = wrapper.generateContextState({
+      chatHistory: [
+        { type: "user", text: prompt },
+        { type: "model", response: [] },
+      ],
+    }).contextText;
     const tokens = chat.tokenize(m.tokenizer);
     const bos = m.tokens.bos;
     if (bos !== null && m.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
     const sequence = context.getSequence();
-    const started = performance.now();
     let firstAt = started;
     const generated: Token[] = [];
     for await (const token of sequence.evaluate(tokens, { temperature: 0 })) {
@@ -65,11 +69,14 @@ if (process.send) {
       m.detokenize(generated); // the runtime detokenizes as it streams; so does this
       if (generated.length >= maxTokens) break;
     }
-    const ended = performance.now();
+    const decoded = performance.now();
     await sequence.dispose();
+    const ended = performance.now();
     return {
+      tokens: generated.length,
+      ms: ended - started,
       tokensPerSecond: (generated.length / (ended - started)) * 1000,
-      decodeTokensPerSecond: (Math.max(0, generated.length - 1) / (ended - firstAt)) * 1000,
+      decodeTokensPerSecond: (Math.max(0, generated.length - 1) / (decoded - firstAt)) * 1000,
     };
   };
 

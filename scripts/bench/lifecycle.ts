@@ -2,31 +2,35 @@
  * `npm run bench:lifecycle`: what the platform adds to each job on a warm GPU instance, and
  * whether inference through the queue is as fast as node-llama-cpp called directly.
  *
- *   npm run bench:lifecycle -- [--models tiny,tinyllama] [--jobs 200] [--batches 10]
- *     [--direct-reps 50] [--nostack-reps 20] [--poll-ms 5] [--threads N]
+ *   npm run bench:lifecycle -- [--models tiny,tinyllama] [--jobs 200] [--batches 40]
+ *     [--direct-reps 120] [--nostack-reps 20] [--poll-ms 5] [--threads N]
  *
  * --threads sets GPU_RUNTIME_THREADS for the runtime and the direct runs alike (default: the
  * runtime's own choice, 1 for the tiny model and one per core above 64 MB).
  *
  * For each model, make dev's stack is started (scripts/dev.ts on free ports, a temporary data
- * folder, MODEL_PATH=<model>), one job warms it up (boot + load), then `--jobs` jobs go one at a
- * time through the gateway (`POST /infer`, then `GET /jobs/{id}` until succeeded) with alice's
- * Cognito token. Per job:
+ * folder, MODEL_PATH=<model>), one job warms it up (boot + load), then jobs go one at a time
+ * through the gateway (`POST /infer`, then `GET /jobs/{id}` until succeeded) with alice's Cognito
+ * token. Two kinds alternate, `--jobs` of each, because measuring the platform's lag means
+ * polling, and polling while the model runs takes CPU from it:
  *
- * - accepted -> running: from the 202 of POST /infer (client clock) to the record's `startedAt`
- *   (the runtime took the message and read the record);
- * - finished -> readable: from the record's `finishedAt` (inference done) to the first GET
- *   /jobs/{id} that returns it succeeded (the record written, then read through the API). So as
- *   not to compete with inference for the CPU, the client sends no request while the job is
- *   expected to run: it sleeps through the fastest of the last 20 jobs (accepted -> finished),
- *   then polls every `--poll-ms` (5). The lag is one request plus at most that resolution; the
- *   GETs sent before `finishedAt` (during inference, on jobs slower than the fastest) are counted;
- * - overhead: (readable - accepted) - inferenceMs, everything that is not the model's run.
+ * - **probe** jobs measure the lag. accepted -> running: from the 202 of POST /infer (client
+ *   clock) to the record's `startedAt` (the runtime took the message and read the record).
+ *   finished -> readable: from the record's `finishedAt` to the first GET /jobs/{id} that returns
+ *   it succeeded. The client sleeps through the fastest of the last 20 jobs (accepted ->
+ *   finished), then polls every `--poll-ms` (5), so the lag is one request plus at most that
+ *   resolution; the GETs sent before `finishedAt` are counted. overhead: (readable - accepted) -
+ *   inferenceMs, everything that is not the model's run.
+ * - **quiet** jobs measure tokens/s through the queue: the client sends nothing until 1.5 times the
+ *   slowest recent job has passed, as a client with a human-scale poll interval would, so only
+ *   the platform itself (gateway, emulator, handlers, the runtime's own calls) runs beside the
+ *   model. Their GETs during inference are counted too (0 when the wait was long enough).
  *
- * Tokens/s: completion tokens / inferenceMs of each job (the runtime's measure around runJob,
- * which includes the prompt pass) and its decode tok/s (`timings.tokensPerSecond`), against
- * node-llama-cpp called directly (lifecycle-direct.ts, a separate process like the runtime: the
- * runtime's thread count and context size, the same chat-rendered prompt, greedy `evaluate`):
+ * Tokens/s: all completion tokens over all inferenceMs (the runtime's measure around runJob:
+ * rendering and tokenizing the chat prompt, the prompt pass, decoding, freeing the sequence),
+ * and the median decode tok/s (`timings.tokensPerSecond`), against node-llama-cpp called
+ * directly and timed the same way (lifecycle-direct.ts, a separate process like the runtime: the
+ * runtime's thread count and context size, the same chat prompt, greedy `evaluate`):
  *
  * - direct (stack up), the target's baseline: the jobs go in `--batches` batches, each after a
  *   batch of direct runs (`--direct-reps` in all) made while the stack is up and idle, so both
@@ -54,8 +58,8 @@ const { values } = parseArgs({
   options: {
     models: { type: "string", default: "tiny,tinyllama" },
     jobs: { type: "string", default: "200" },
-    batches: { type: "string", default: "10" },
-    "direct-reps": { type: "string", default: "50" },
+    batches: { type: "string", default: "40" },
+    "direct-reps": { type: "string", default: "120" },
     "nostack-reps": { type: "string", default: "20" },
     "poll-ms": { type: "string", default: "5" },
     threads: { type: "string", default: "" },
@@ -85,10 +89,12 @@ const shares = (n: number, parts: number) =>
   Array.from({ length: parts }, (_, i) => Math.floor((n * (i + 1)) / parts) - Math.floor((n * i) / parts));
 
 interface Sample {
+  kind: "probe" | "quiet";
   acceptedToRunning: number;
   finishedToReadable: number;
   overhead: number;
   inferenceMs: number;
+  tokens: number;
   tokensPerSecond: number;
   decodeTokensPerSecond: number;
   /** GET /jobs/{id} sent before the record's finishedAt, i.e. while the model ran. */
@@ -173,7 +179,8 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
     });
     try {
       const token = await stack.login("alice");
-      const run = async (expectMs: number) => {
+      /** Sleeps `expectMs` after the 202 before the first GET, then polls every `pollMs`. */
+      const run = async (expectMs: number, pollMs = POLL_MS) => {
         const res = await stack.call<{ jobId: string }>(token, "POST", "/infer", {
           prompt: PROMPT,
           maxTokens,
@@ -191,7 +198,7 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
           if (job.status === "succeeded") return { job, accepted, readable: Date.now(), sentAt };
           if (job.status !== "queued" && job.status !== "running")
             throw new Error(`job ${job.status}: ${job.error}`);
-          await sleep(expectMs === 0 ? 20 : POLL_MS);
+          await sleep(expectMs === 0 ? 20 : pollMs);
         }
       };
       log(`[${name}] warm-up job (boots the instance, loads the model) ...`);
@@ -205,26 +212,32 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
       for (let b = 0; b < BATCHES; b++) {
         // The stack is up and idle here: the direct runs see its background load, not its jobs.
         direct.push(...(await runner.run(directShares[b] ?? 0)));
-        for (let i = 0; i < (jobShares[b] ?? 0); i++) {
-          // The fastest recent job: sleeping longer than a job takes would count as platform lag.
-          const expected = spans.length ? Math.min(...spans.slice(-20)) : 0;
-          const { job, accepted, readable, sentAt } = await run(expected);
+        for (let i = 0; i < (jobShares[b] ?? 0) * 2; i++) {
+          const kind = i % 2 === 0 ? "probe" : "quiet";
+          const recent = spans.slice(-20);
+          // probe: the fastest recent job, since sleeping longer than a job takes would count as
+          // platform lag; quiet: 1.5 times the slowest, so no request runs beside the model.
+          const expected =
+            recent.length === 0 ? 0 : kind === "probe" ? Math.min(...recent) : 1.5 * Math.max(...recent);
+          const { job, accepted, readable, sentAt } = await run(expected, kind === "probe" ? POLL_MS : 20);
           const started = Date.parse(job.startedAt ?? "");
           const finished = Date.parse(job.finishedAt ?? "");
           const inferenceMs = job.timings?.inferenceMs ?? 0;
           spans.push(finished - accepted);
           samples.push({
+            kind,
             acceptedToRunning: started - accepted,
             finishedToReadable: readable - finished,
             overhead: readable - accepted - inferenceMs,
             inferenceMs,
+            tokens: job.usage?.completionTokens ?? 0,
             tokensPerSecond: ((job.usage?.completionTokens ?? 0) / inferenceMs) * 1000,
             decodeTokensPerSecond: job.timings?.tokensPerSecond ?? 0,
             pollsDuringInference: sentAt.filter((t) => t < finished).length,
           });
         }
         log(
-          `[${name}] batch ${b + 1}/${BATCHES}: ${samples.length}/${JOBS} jobs, ${direct.length} direct runs`,
+          `[${name}] batch ${b + 1}/${BATCHES}: ${samples.length}/${2 * JOBS} jobs, ${direct.length} direct runs`,
         );
       }
     } finally {
@@ -255,46 +268,57 @@ const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "
 const p50p99 = (xs: number[]) => `${f(median(xs))} / ${f(pct(xs, 99))}`;
 const notes: string[] = [];
 const rows = results.map((r) => {
-  const s = r.samples;
-  const queued = median(s.map((x) => x.tokensPerSecond));
-  const directTps = median(r.direct.map((x) => x.tokensPerSecond));
-  const noStackTps = median(r.noStack.map((x) => x.tokensPerSecond));
-  const queuedDecode = median(s.map((x) => x.decodeTokensPerSecond));
+  const probes = r.samples.filter((x) => x.kind === "probe");
+  const quiet = r.samples.filter((x) => x.kind === "quiet");
+  // Throughput: all tokens over all inference time (a job's inferenceMs is whole milliseconds,
+  // 5% of a 20-ms tiny job, so a median of per-job rates would be quantized).
+  const rate = (xs: { tokens: number; ms: number }[]) =>
+    (xs.reduce((a, x) => a + x.tokens, 0) / xs.reduce((a, x) => a + x.ms, 0)) * 1000;
+  const jobRate = (xs: Sample[]) => rate(xs.map((x) => ({ tokens: x.tokens, ms: x.inferenceMs })));
+  const queued = jobRate(quiet);
+  const polled = jobRate(probes);
+  const directTps = rate(r.direct);
+  const noStackTps = rate(r.noStack);
+  const queuedDecode = median(quiet.map((x) => x.decodeTokensPerSecond));
   const directDecode = median(r.direct.map((x) => x.decodeTokensPerSecond));
   const noStackDecode = median(r.noStack.map((x) => x.decodeTokensPerSecond));
   const ratio = queued / directTps;
   const noStackRatio = queued / noStackTps;
+  const gets = (xs: Sample[]) => f(mean(xs.map((x) => x.pollsDuringInference)), 2);
   notes.push(
     `${r.model}: direct with the stack up idle runs at ${f(directTps / noStackTps, 2)}x its no-stack speed; ` +
       `that is the stack's background CPU (gateway, emulator, power gate, handlers) on ${os.availableParallelism()} cores, ` +
-      `which the no-stack ratio (${f(noStackRatio, 2)}x) charges to the queue path and the fair ratio (${f(ratio, 2)}x) does not.`,
+      `which the no-stack ratio (${f(noStackRatio, 2)}x) charges to the queue path and the fair ratio (${f(ratio, 2)}x) does not. ` +
+      `Probe jobs, polled every ${POLL_MS} ms during inference, ran at ${f(polled / directTps, 2)}x direct.`,
   );
   return [
     `${r.model} (${r.backend}, ${r.threads} thr, ${r.maxTokens} tok)`,
-    `${s.length}`,
-    p50p99(s.map((x) => x.acceptedToRunning)),
-    `${p50p99(s.map((x) => x.finishedToReadable))} (poll ${POLL_MS} ms)`,
-    p50p99(s.map((x) => x.overhead)),
-    `${f(median(s.map((x) => x.inferenceMs)))}`,
-    `${f(mean(s.map((x) => x.pollsDuringInference)), 2)}`,
+    `${probes.length} + ${quiet.length}`,
+    p50p99(r.samples.map((x) => x.acceptedToRunning)),
+    `${p50p99(probes.map((x) => x.finishedToReadable))} (poll ${POLL_MS} ms)`,
+    p50p99(probes.map((x) => x.overhead)),
+    `${f(median(quiet.map((x) => x.inferenceMs)))}`,
+    `${gets(probes)} / ${gets(quiet)}`,
     `${f(queued)} / ${f(directTps)} / ${f(noStackTps)}`,
     `${f(queuedDecode)} / ${f(directDecode)} / ${f(noStackDecode)}`,
     `${f(ratio, 2)}x ${ratio >= 0.95 ? "ok" : "MISSED (target 0.95x)"}`,
     `${f(noStackRatio, 2)}x`,
+    `${f(polled)} (${f(polled / directTps, 2)}x)`,
   ];
 });
 const header = [
   "model",
-  "jobs",
+  "jobs probe + quiet",
   "accepted->running ms p50 / p99",
-  "finished->readable ms p50 / p99",
-  "overhead ms p50 / p99",
-  "inference ms p50",
-  "GETs during inference per job",
-  "tok/s queue / direct (stack up) / direct (no stack)",
-  "decode tok/s queue / direct (stack up) / direct (no stack)",
+  "finished->readable ms p50 / p99 (probe)",
+  "overhead ms p50 / p99 (probe)",
+  "inference ms p50 (quiet)",
+  "GETs during inference per job, probe / quiet",
+  "tok/s queue (quiet) / direct (stack up) / direct (no stack)",
+  "decode tok/s queue (quiet) / direct (stack up) / direct (no stack)",
   "queue / direct, stack up (target)",
   "queue / direct, no stack",
+  "tok/s of probe jobs (vs direct)",
 ];
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 const counts = results.map(
