@@ -2,11 +2,13 @@
  * `npm run bench:lifecycle`: what the platform adds to each job on a warm GPU instance, and
  * whether inference through the queue is as fast as node-llama-cpp called directly.
  *
- *   npm run bench:lifecycle -- [--models tiny,tinyllama] [--jobs 200] [--batches 40]
- *     [--direct-reps 120] [--nostack-reps 20] [--poll-ms 5] [--threads N]
+ *   npm run bench:lifecycle -- [--models tiny,tinyllama] [--jobs 200] [--nostack-reps 20]
+ *     [--poll-ms 5] [--threads N] [--tokens N]
  *
  * --threads sets GPU_RUNTIME_THREADS for the runtime and the direct runs alike (default: the
- * runtime's own choice, 1 for the tiny model and one per core above 64 MB).
+ * runtime's own choice, 1 for the tiny model and one per core above 64 MB). --tokens sets the
+ * completion tokens per job (default 64 for tiny, whose context is 256 with a 59-token prompt,
+ * and 16 for the TinyLlama-shaped model).
  *
  * For each model, make dev's stack is started (scripts/dev.ts on free ports, a temporary data
  * folder, MODEL_PATH=<model>), one job warms it up (boot + load), then jobs go one at a time
@@ -32,9 +34,10 @@
  * directly and timed the same way (lifecycle-direct.ts, a separate process like the runtime: the
  * runtime's thread count and context size, the same chat prompt, greedy `evaluate`):
  *
- * - direct (stack up), the target's baseline: the jobs go in `--batches` batches, each after a
- *   batch of direct runs (`--direct-reps` in all) made while the stack is up and idle, so both
- *   see the same background load (gateway, emulator, the power gate polling EC2, the handlers);
+ * - direct (stack up), the target's baseline: the jobs go in `--jobs` cycles of a probe job, one
+ *   direct run and a quiet job, so the direct run follows the same kind of request traffic as
+ *   the quiet job and both see the same background (the power gate polling EC2, the handlers'
+ *   schedules, the log and metric flushes) and the same drift of a shared machine's speed;
  * - direct (no stack): `--nostack-reps` runs, half before the stack starts and half after it
  *   stops. Against it the ratio also counts the stack's background CPU, which on a 2-core
  *   machine is a real cost of running the platform there, not of the runtime's code path.
@@ -58,17 +61,14 @@ const { values } = parseArgs({
   options: {
     models: { type: "string", default: "tiny,tinyllama" },
     jobs: { type: "string", default: "200" },
-    batches: { type: "string", default: "40" },
-    "direct-reps": { type: "string", default: "120" },
     "nostack-reps": { type: "string", default: "20" },
     "poll-ms": { type: "string", default: "5" },
     threads: { type: "string", default: "" },
+    tokens: { type: "string", default: "" },
   },
 });
 const MODELS = values.models.split(",").map((m) => m.trim()) as Array<"tiny" | "tinyllama">;
 const JOBS = Number(values.jobs);
-const BATCHES = Math.max(1, Math.min(JOBS, Number(values.batches)));
-const DIRECT_REPS = Number(values["direct-reps"]);
 const NOSTACK_REPS = Number(values["nostack-reps"]);
 const POLL_MS = Number(values["poll-ms"]);
 const THREADS_ENV = values.threads ? { GPU_RUNTIME_THREADS: values.threads } : {};
@@ -84,10 +84,6 @@ function pct(xs: number[], p: number): number {
 }
 const median = (xs: number[]) => pct(xs, 50);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** `n` split into `parts` near-equal whole shares. */
-const shares = (n: number, parts: number) =>
-  Array.from({ length: parts }, (_, i) => Math.floor((n * (i + 1)) / parts) - Math.floor((n * i) / parts));
-
 interface Sample {
   kind: "probe" | "quiet";
   acceptedToRunning: number;
@@ -143,7 +139,7 @@ interface Result {
   threads: number;
   maxTokens: number;
   samples: Sample[];
-  /** Direct runs interleaved with the queued batches, the stack up and idle. */
+  /** One direct run per cycle, between the probe and the quiet job, the stack up. */
   direct: DirectSample[];
   /** Direct runs before the stack started and after it stopped. */
   noStack: DirectSample[];
@@ -151,7 +147,7 @@ interface Result {
 
 async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
   const modelPath = ensureModel(name);
-  const maxTokens = MAX_TOKENS[name] ?? 32;
+  const maxTokens = values.tokens ? Number(values.tokens) : (MAX_TOKENS[name] ?? 32);
   const settings = await resolveSettings(loadConfig(), {
     ...process.env,
     ...THREADS_ENV,
@@ -207,38 +203,37 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
       backend = warm.job.backend ?? "?";
       for (let i = 0; i < 3; i++) await run(0); // settle the runtime's first-run costs
       const spans: number[] = [];
-      const directShares = shares(DIRECT_REPS, BATCHES);
-      const jobShares = shares(JOBS, BATCHES);
-      for (let b = 0; b < BATCHES; b++) {
-        // The stack is up and idle here: the direct runs see its background load, not its jobs.
-        direct.push(...(await runner.run(directShares[b] ?? 0)));
-        for (let i = 0; i < (jobShares[b] ?? 0) * 2; i++) {
-          const kind = i % 2 === 0 ? "probe" : "quiet";
-          const recent = spans.slice(-20);
-          // probe: the fastest recent job, since sleeping longer than a job takes would count as
-          // platform lag; quiet: 1.5 times the slowest, so no request runs beside the model.
-          const expected =
-            recent.length === 0 ? 0 : kind === "probe" ? Math.min(...recent) : 1.5 * Math.max(...recent);
-          const { job, accepted, readable, sentAt } = await run(expected, kind === "probe" ? POLL_MS : 20);
-          const started = Date.parse(job.startedAt ?? "");
-          const finished = Date.parse(job.finishedAt ?? "");
-          const inferenceMs = job.timings?.inferenceMs ?? 0;
-          spans.push(finished - accepted);
-          samples.push({
-            kind,
-            acceptedToRunning: started - accepted,
-            finishedToReadable: readable - finished,
-            overhead: readable - accepted - inferenceMs,
-            inferenceMs,
-            tokens: job.usage?.completionTokens ?? 0,
-            tokensPerSecond: ((job.usage?.completionTokens ?? 0) / inferenceMs) * 1000,
-            decodeTokensPerSecond: job.timings?.tokensPerSecond ?? 0,
-            pollsDuringInference: sentAt.filter((t) => t < finished).length,
-          });
-        }
-        log(
-          `[${name}] batch ${b + 1}/${BATCHES}: ${samples.length}/${2 * JOBS} jobs, ${direct.length} direct runs`,
-        );
+      // One cycle: a probe job, one direct run, a quiet job. The direct run follows the probe's
+      // requests as the quiet job does, so the two see the same state of the machine.
+      const measure = async (kind: Sample["kind"]) => {
+        const recent = spans.slice(-20);
+        // probe: the fastest recent job, since sleeping longer than a job takes would count as
+        // platform lag; quiet: 1.5 times the slowest, so no request runs beside the model.
+        const expected =
+          recent.length === 0 ? 0 : kind === "probe" ? Math.min(...recent) : 1.5 * Math.max(...recent);
+        const { job, accepted, readable, sentAt } = await run(expected, kind === "probe" ? POLL_MS : 20);
+        const started = Date.parse(job.startedAt ?? "");
+        const finished = Date.parse(job.finishedAt ?? "");
+        const inferenceMs = job.timings?.inferenceMs ?? 0;
+        spans.push(finished - accepted);
+        samples.push({
+          kind,
+          acceptedToRunning: started - accepted,
+          finishedToReadable: readable - finished,
+          overhead: readable - accepted - inferenceMs,
+          inferenceMs,
+          tokens: job.usage?.completionTokens ?? 0,
+          tokensPerSecond: ((job.usage?.completionTokens ?? 0) / inferenceMs) * 1000,
+          decodeTokensPerSecond: job.timings?.tokensPerSecond ?? 0,
+          pollsDuringInference: sentAt.filter((t) => t < finished).length,
+        });
+      };
+      for (let c = 1; c <= JOBS; c++) {
+        await measure("probe");
+        direct.push(...(await runner.run(1)));
+        await measure("quiet");
+        if (c % Math.max(1, Math.round(JOBS / 10)) === 0 || c === JOBS)
+          log(`[${name}] ${c}/${JOBS} cycles (probe job, direct run, quiet job)`);
       }
     } finally {
       await stack.stop();
@@ -322,8 +317,7 @@ const header = [
 ];
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 const counts = results.map(
-  (r) =>
-    `${r.model}: ${r.direct.length} direct (stack up) in ${BATCHES} batches, ${r.noStack.length} no stack`,
+  (r) => `${r.model}: ${r.direct.length} direct (stack up), one per cycle; ${r.noStack.length} no stack`,
 );
 process.stdout.write(
   [
@@ -332,7 +326,7 @@ process.stdout.write(
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-    `command: npm run bench:lifecycle -- --models ${values.models} --jobs ${JOBS} --batches ${BATCHES} --direct-reps ${DIRECT_REPS} --nostack-reps ${NOSTACK_REPS} --poll-ms ${POLL_MS}${values.threads ? ` --threads ${values.threads}` : ""}`,
+    `command: npm run bench:lifecycle -- --models ${values.models} --jobs ${JOBS} --nostack-reps ${NOSTACK_REPS} --poll-ms ${POLL_MS}${values.threads ? ` --threads ${values.threads}` : ""}${values.tokens ? ` --tokens ${values.tokens}` : ""}`,
     `runs: ${counts.join("; ")}`,
     "",
     table,
