@@ -296,7 +296,7 @@ const rows = results.map((r) => {
     `${gets(probes)} / ${gets(quiet)}`,
     `${f(queued)} / ${f(directTps)} / ${f(noStackTps)}`,
     `${f(queuedDecode)} / ${f(directDecode)} / ${f(noStackDecode)}`,
-    `${f(ratio, 2)}x ${ratio >= 0.95 ? "ok" : "MISSED (target 0.95x)"}`,
+    `${f(ratio, 3)}x ${ratio >= 0.95 ? "ok" : "MISSED (target 0.95x)"}`,
     `${f(noStackRatio, 2)}x`,
     `${f(polled)} (${f(polled / directTps, 2)}x)`,
   ];
