@@ -10,8 +10,10 @@
  * `{ type: "ready", threads }`; then for each `{ type: "run", reps }` it sends
  * `{ type: "done", samples }`; `{ type: "exit" }` frees the model and ends it.
  */
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { getLlama, LlamaLogLevel, resolveChatWrapper, type Token } from "node-llama-cpp";
+import { autoThreads } from "../../services/gpu-runtime/llama-backend.ts";
 import { resolveSettings } from "../../services/gpu-runtime/settings.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 
@@ -40,7 +42,8 @@ if (process.send) {
     modelPath: settings.backend.modelPath,
     gpuLayers: llama.gpu ? "max" : 0,
   });
-  const threads = settings.backend.threads || llama.cpuMathCores;
+  // The runtime's choice under make dev's power gate, which leaves a core to the platform.
+  const threads = settings.backend.threads || autoThreads(llama.cpuMathCores, os.availableParallelism(), 1);
   const context = await m.createContext({
     contextSize: Math.min(settings.backend.contextSize ?? 2048, m.trainContextSize),
     threads,

@@ -53,8 +53,6 @@
 import { fork } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { resolveSettings } from "../../services/gpu-runtime/settings.ts";
-import { loadConfig } from "../../services/lib/config.ts";
 import type { Job } from "../../services/lib/job.ts";
 import { launchStack } from "../lib/launch-stack.ts";
 import { ensureModel } from "../models/models.ts";
@@ -118,6 +116,8 @@ async function startDirect(modelPath: string, maxTokens: number) {
   const ready = await next();
   if (ready.type !== "ready") throw new Error(`direct runner: ${JSON.stringify(ready)}`);
   return {
+    /** The thread count the runtime picks too (the same rule, services/gpu-runtime/llama-backend.ts). */
+    threads: ready.threads,
     async run(reps: number): Promise<DirectSample[]> {
       if (reps <= 0) return [];
       const reply = next();
@@ -151,12 +151,6 @@ interface Result {
 async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
   const modelPath = ensureModel(name);
   const maxTokens = values.tokens ? Number(values.tokens) : (MAX_TOKENS[name] ?? 32);
-  const settings = await resolveSettings(loadConfig(), {
-    ...process.env,
-    ...THREADS_ENV,
-    MODEL_PATH: modelPath,
-  });
-
   log(`[${name}] direct runner (separate process) loading the model ...`);
   const runner = await startDirect(modelPath, maxTokens);
   const samples: Sample[] = [];
@@ -250,7 +244,7 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
   return {
     model: name,
     backend,
-    threads: settings.backend.threads || os.availableParallelism(),
+    threads: runner.threads,
     maxTokens,
     samples,
     direct,

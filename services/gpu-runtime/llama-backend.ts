@@ -10,6 +10,7 @@
  *   prompt prefix, which changes batch shapes and so, on near-flat logits, greedy tokens.
  * - `slots` sequences run at once; further requests wait for a free one, in arrival order.
  */
+import os from "node:os";
 import path from "node:path";
 import {
   type ChatWrapper,
@@ -38,8 +39,10 @@ export interface LlamaBackendOptions {
   modelPath: string;
   /** @defaultValue "auto" */
   backend?: BackendKind;
-  /** CPU threads for evaluation; 0 means one per physical core. @defaultValue 0 */
+  /** CPU threads for evaluation; 0 means `autoThreads`. @defaultValue 0 */
   threads?: number;
+  /** Cores `autoThreads` leaves to the rest of the machine (1 under make dev's power gate). @defaultValue 0 */
+  reserveCores?: number;
   /** Tokens per sequence, at most the model's training context. @defaultValue 2048 */
   contextSize?: number;
   /** Requests evaluated at once, each on its own sequence. @defaultValue 1 */
@@ -49,6 +52,16 @@ export interface LlamaBackendOptions {
   /** The GPU preflight before the model loads. @defaultValue `{ mode: "auto", timeoutMs: 300_000 }` */
   preflight?: PreflightSettings;
   logger?: Logger;
+}
+
+/**
+ * Threads when none are configured: one per physical core, but leaving `reserve` logical CPUs to
+ * whatever shares the machine, and at least one. ggml's threads spin while they wait for each
+ * other, so on a 2-vCPU machine that also runs the gateway and the emulator, 2 threads ran the
+ * TinyLlama-shaped model at 0.67x of 1 thread (docs/benchmarks.md).
+ */
+export function autoThreads(physicalCores: number, logicalCpus: number, reserve: number): number {
+  return Math.max(1, Math.min(physicalCores, logicalCpus - reserve));
 }
 
 /** A FIFO semaphore over the context's sequences. */
@@ -87,6 +100,7 @@ export class LlamaBackend implements InferenceBackend {
       modelPath: options.modelPath,
       backend: options.backend ?? "auto",
       threads: options.threads ?? 0,
+      reserveCores: options.reserveCores ?? 0,
       slots: options.slots ?? 1,
       batchSize: options.batchSize ?? 512,
       preflight: options.preflight ?? DEFAULT_PREFLIGHT,
@@ -113,7 +127,9 @@ export class LlamaBackend implements InferenceBackend {
     this.#llama = llama;
     try {
       this.#model = await this.#llama.loadModel({ modelPath, gpuLayers: this.#llama.gpu ? "max" : 0 });
-      const threads = this.#options.threads || this.#llama.cpuMathCores;
+      const threads =
+        this.#options.threads ||
+        autoThreads(this.#llama.cpuMathCores, os.availableParallelism(), this.#options.reserveCores);
       const contextSize = Math.min(this.#options.contextSize ?? 2048, this.#model.trainContextSize);
       this.#context = await this.#model.createContext({
         contextSize,

@@ -78,6 +78,7 @@ export async function resolveSettings(
   const sha256 = env.MODEL_SHA256 || rt.modelSha256;
   if (sha256) await checkSha256(modelPath, sha256.toLowerCase());
   let threads = intFromEnv("GPU_RUNTIME_THREADS", env.GPU_RUNTIME_THREADS, 0, 256) ?? rt.threads;
+  const powerGate = switchFromEnv("GPU_RUNTIME_POWER_GATE", env.GPU_RUNTIME_POWER_GATE, false);
   if (threads === 0 && fs.statSync(modelPath).size < SMALL_MODEL_BYTES) threads = 1;
   return {
     port: intFromEnv("GPU_RUNTIME_PORT", env.GPU_RUNTIME_PORT, 0, 65535) ?? config.ports.gpuRuntime,
@@ -86,6 +87,8 @@ export async function resolveSettings(
       modelPath,
       backend,
       threads,
+      // Under the power gate (make dev) the rest of the platform shares the machine.
+      reserveCores: powerGate ? 1 : 0,
       contextSize: rt.contextSize,
       slots: rt.slots,
       preflight: preflightFromEnv(env),
@@ -97,7 +100,7 @@ export async function resolveSettings(
         intFromEnv("GPU_RUNTIME_RETRY_DELAY_SECONDS", env.GPU_RUNTIME_RETRY_DELAY_SECONDS, 0, 43_200) ?? 5,
       onStop: onStopFromEnv(env.GPU_RUNTIME_ON_STOP),
     },
-    powerGate: switchFromEnv("GPU_RUNTIME_POWER_GATE", env.GPU_RUNTIME_POWER_GATE, false),
+    powerGate,
     faults: parseFaults(env.GPU_RUNTIME_FAULTS),
   };
 }

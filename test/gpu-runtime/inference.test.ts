@@ -5,8 +5,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureModel } from "../../scripts/models/models.ts";
 import { BackendUnavailableError, PromptTooLongError } from "../../services/gpu-runtime/backend.ts";
-import { LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
+import { autoThreads, LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
 import { runJob } from "../../services/gpu-runtime/run-job.ts";
+import { resolveSettings } from "../../services/gpu-runtime/settings.ts";
+import { loadConfig } from "../../services/lib/config.ts";
 
 const run = promisify(execFile);
 const modelPath = ensureModel("tiny");
@@ -122,6 +124,22 @@ describe("LlamaBackend on the tiny model", () => {
     });
     await expect(pending).rejects.toThrow("enough");
     expect((await backend.generate(greedy(4))).completionTokens).toBe(4);
+  });
+});
+
+describe("threads when none are configured", () => {
+  it("one per physical core, less the cores left to the rest of the machine, at least one", () => {
+    expect(autoThreads(8, 16, 0)).toBe(8); // a GPU host: every physical core
+    expect(autoThreads(8, 16, 1)).toBe(8); // hyperthreads leave room already
+    expect(autoThreads(2, 2, 1)).toBe(1); // a 2-vCPU machine under make dev
+    expect(autoThreads(4, 4, 1)).toBe(3);
+    expect(autoThreads(1, 1, 1)).toBe(1);
+  });
+
+  it("make dev's power gate leaves one core to the platform; without it none is left", async () => {
+    const config = loadConfig();
+    expect((await resolveSettings(config, { GPU_RUNTIME_POWER_GATE: "on" })).backend.reserveCores).toBe(1);
+    expect((await resolveSettings(config, {})).backend.reserveCores).toBe(0);
   });
 });
 
