@@ -11,7 +11,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { initiateAuth } from "../../services/cli/password-login.ts";
@@ -25,6 +24,7 @@ import {
 } from "../../services/lib/aws-clients.ts";
 import { loadConfig, type PlatformConfig, repoRoot } from "../../services/lib/config.ts";
 import type { Job } from "../../services/lib/job.ts";
+import { freePort } from "./free-port.ts";
 
 export interface StackUrls {
   emulator: string;
@@ -65,14 +65,6 @@ export interface LaunchedStack extends StackClient {
   pid(part: string): number;
   /** SIGTERM to the launcher (it stops its parts), then the temporary files go. */
   stop(options?: { keepData?: boolean }): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const portOf = (url: string) => new URL(url).port;

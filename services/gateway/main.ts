@@ -18,6 +18,7 @@ import { wakeOnEnqueue } from "../handlers/waker.ts";
 import { loadConfig } from "../lib/config.ts";
 import { LogGroupMissingError } from "../lib/log-shipper.ts";
 import { createLogger } from "../lib/logger.ts";
+import { stopWithLauncher } from "../lib/process-lifecycle.ts";
 import { startGateway } from "./server.ts";
 
 const log = createLogger("gateway");
@@ -34,7 +35,7 @@ let stop = (signal: string): void => {
   log.info({ signal }, "stopping before the gateway started");
   process.exit(0);
 };
-if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
+stopWithLauncher((reason) => stop(reason));
 process.once("SIGINT", () => stop("SIGINT"));
 process.once("SIGTERM", () => stop("SIGTERM"));
 

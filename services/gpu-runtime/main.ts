@@ -11,6 +11,7 @@
 import { loadConfig } from "../lib/config.ts";
 import { LogGroupMissingError } from "../lib/log-shipper.ts";
 import { createLogger } from "../lib/logger.ts";
+import { stopWithLauncher } from "../lib/process-lifecycle.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { resolveSettings } from "./settings.ts";
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   // Started by the launcher (make dev): stop with it, even when it is killed outright.
-  if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
+  stopWithLauncher(stop);
 
   if (runtime.gate) return;
   try {

@@ -63,5 +63,18 @@ export function stopOnSignals(log: Logger, close: () => Promise<void>): void {
   }
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  if (process.channel) process.on("disconnect", () => void stop("launcher disconnected"));
+  stopWithLauncher((reason) => void stop(reason));
+}
+
+/**
+ * Under the launcher (`make dev`, an IPC channel): `stop` when it goes away, even when it was
+ * killed outright. The whole stack goes with it, emulator included, so a stop still trying to
+ * flush logs or metrics to it after `graceMs` exits anyway rather than retrying for seconds.
+ */
+export function stopWithLauncher(stop: (reason: string) => void, graceMs = 2000): void {
+  if (!process.channel) return;
+  process.once("disconnect", () => {
+    setTimeout(() => process.exit(0), graceMs).unref();
+    stop("launcher disconnected");
+  });
 }

@@ -16,6 +16,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig, type PlatformConfig } from "../../lib/config.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { stopWithLauncher } from "../../lib/process-lifecycle.ts";
 import { handler as deadLetters } from "../functions/dead-letters.ts";
 import { handler as waker } from "../functions/waker.ts";
 import { handler as watchdog } from "../functions/watchdog.ts";
@@ -85,7 +86,7 @@ try {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
-  if (process.channel) process.once("disconnect", () => stop("launcher disconnected"));
+  stopWithLauncher(stop);
 } catch (err) {
   log.fatal({ err }, `the handlers did not start: ${(err as Error).message}`);
   process.exit(1);
