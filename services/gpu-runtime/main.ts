@@ -44,7 +44,11 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A stop that hangs (say, on an emulator that went away mid-call) must not need kill -9.
+      logger.warn({ signal }, "stopping again: exiting without waiting");
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal, inFlight: settings.worker.onStop }, "stopping");
     runtime.close().then(
