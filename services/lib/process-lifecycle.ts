@@ -72,9 +72,13 @@ export function stopOnSignals(log: Logger, close: () => Promise<void>): void {
  * flush logs or metrics to it after `graceMs` exits anyway rather than retrying for seconds.
  */
 export function stopWithLauncher(stop: (reason: string) => void, graceMs = 2000): void {
-  if (!process.channel) return;
-  process.once("disconnect", () => {
+  // `process.send` exists only in a process spawned with an IPC channel, and stays once it closes.
+  if (typeof process.send !== "function") return;
+  const gone = () => {
     setTimeout(() => process.exit(0), graceMs).unref();
     stop("launcher disconnected");
-  });
+  };
+  // Callers register once they have started: the launcher may have gone while they were starting.
+  if (process.connected) process.once("disconnect", gone);
+  else gone();
 }
