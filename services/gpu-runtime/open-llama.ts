@@ -77,7 +77,7 @@ export async function openLlama(backend: BackendKind, exclude: LlamaGpuType[] = 
         "cuda",
         "backend cuda was requested but CUDA is not usable on this machine: no NVIDIA driver " +
           "(libnvidia-ml, libcuda) with the CUDA runtime (libcudart, libcublas) was found. " +
-          `Usable here: ${supported.map((g) => g || "cpu").join(", ")}. ` +
+          `Usable here: ${supported.map(gpuName).join(", ")}. ` +
           "Set GPU_RUNTIME_BACKEND=cpu or auto, or install the NVIDIA driver and CUDA runtime.",
       );
   }

@@ -53,6 +53,7 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
     jobs = counts.visible + counts.inFlight;
     if (jobs === 0) return { action: "none", reason: "no jobs wait", jobs };
   }
+  const counted = jobs === undefined ? {} : { jobs };
 
   const started = now();
   let first: string | undefined;
@@ -62,10 +63,10 @@ export async function wake(deps: HandlerDeps, options: WakeOptions): Promise<Wak
       return {
         action: "none",
         reason: `no instance tagged Name=${config.gpu.nameTag}: provision it (make dev / npm run provision)`,
-        ...(jobs === undefined ? {} : { jobs }),
+        ...counted,
       };
     first ??= instance.state;
-    const base = { ...(jobs === undefined ? {} : { jobs }), instanceId: instance.instanceId, state: first };
+    const base = { ...counted, instanceId: instance.instanceId, state: first };
     const waitedMs = now() - started;
     switch (instance.state) {
       case "pending":
