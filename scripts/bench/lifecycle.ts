@@ -92,7 +92,6 @@ interface Sample {
   overhead: number;
   inferenceMs: number;
   tokens: number;
-  tokensPerSecond: number;
   decodeTokensPerSecond: number;
   /** GET /jobs/{id} sent before the record's finishedAt, i.e. while the model ran. */
   pollsDuringInference: number;
@@ -220,7 +219,6 @@ async function benchModel(name: "tiny" | "tinyllama"): Promise<Result> {
           overhead: readable - accepted - inferenceMs,
           inferenceMs,
           tokens: job.usage?.completionTokens ?? 0,
-          tokensPerSecond: ((job.usage?.completionTokens ?? 0) / inferenceMs) * 1000,
           decodeTokensPerSecond: job.timings?.tokensPerSecond ?? 0,
           pollsDuringInference: sentAt.filter((t) => t < finished).length,
         });
@@ -280,7 +278,7 @@ const rows = results.map((r) => {
   // The typical job: each quiet job against the direct run of its own cycle. Unlike the
   // throughput ratio it leaves out the few jobs that a stall of the shared machine slowed.
   const paired = median(
-    quiet.map((x, i) => x.tokensPerSecond / (r.direct[i]?.tokensPerSecond ?? Number.NaN)),
+    quiet.map((x, i) => ((x.tokens / x.inferenceMs) * 1000) / (r.direct[i]?.tokensPerSecond ?? Number.NaN)),
   );
   notes.push(
     `${r.model}: direct with the stack up idle runs at ${f(directTps / noStackTps, 2)}x its no-stack speed; ` +
