@@ -29,6 +29,8 @@ export type DirectReply = { type: "ready"; threads: number } | { type: "done"; s
 
 if (process.send) {
   const send = (reply: DirectReply) => process.send?.(reply);
+  // Detached from the bench's session, so it must not outlive the bench.
+  process.on("disconnect", () => process.exit(0));
   const maxTokens = Number(process.env.MAX_TOKENS);
   const prompt = process.env.PROMPT ?? "";
   const settings = await resolveSettings(loadConfig(), process.env);

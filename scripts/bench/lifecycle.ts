@@ -102,6 +102,10 @@ async function startDirect(modelPath: string, maxTokens: number) {
   const child = fork(new URL("./lifecycle-direct.ts", import.meta.url), [], {
     env: { ...process.env, ...THREADS_ENV, MODEL_PATH: modelPath, MAX_TOKENS: String(maxTokens), PROMPT },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Its own session, as the launcher gives the GPU runtime (scripts/lib/children.ts): with the
+    // kernel's autogroup scheduling each session shares the CPU as one, so in the bench's session
+    // the baseline would split its share with whatever else runs there.
+    detached: true,
   });
   const next = () =>
     new Promise<DirectReply>((resolve, reject) => {
