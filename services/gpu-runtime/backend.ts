@@ -89,6 +89,7 @@ export class BackendUnavailableError extends Error {
 /** The prompt plus `maxTokens` can't fit the context window. */
 export class PromptTooLongError extends Error {
   readonly promptTokens: number;
+  readonly maxTokens: number;
   readonly contextSize: number;
   constructor(promptTokens: number, maxTokens: number, contextSize: number) {
     super(
@@ -97,6 +98,7 @@ export class PromptTooLongError extends Error {
     );
     this.name = "PromptTooLongError";
     this.promptTokens = promptTokens;
+    this.maxTokens = maxTokens;
     this.contextSize = contextSize;
   }
 }

@@ -6,6 +6,8 @@
  *   {"delayMs": 4000}            every generation waits 4 s (abortably) before it runs
  *   {"loadDelayMs": 1500}        the model takes 1.5 s longer to load
  *   {"failPrompt": "^boom"}      a prompt matching this regular expression fails
+ *   {"crashPrompt": "^crash"}    a prompt matching this regular expression aborts the inference
+ *                                engine process, as a native crash would (engine.ts)
  *   {"preflightAbort": true}     the GPU preflight's child prints a ggml CUDA error and aborts, as a
  *                                binary with PTX too new for the driver does (gpu-preflight.ts)
  *
@@ -17,6 +19,7 @@ export interface Faults {
   delayMs?: number;
   loadDelayMs?: number;
   failPrompt?: string;
+  crashPrompt?: string;
   preflightAbort?: boolean;
 }
 
@@ -40,12 +43,13 @@ export function parseFaults(text: string | undefined): Faults | undefined {
       throw new Error(`GPU_RUNTIME_FAULTS.${key} must be a whole number of milliseconds`);
     return v;
   };
-  const known = ["delayMs", "loadDelayMs", "failPrompt", "preflightAbort"];
+  const known = ["delayMs", "loadDelayMs", "failPrompt", "crashPrompt", "preflightAbort"];
   const unknown = Object.keys(f).filter((k) => !known.includes(k));
   if (typeof data !== "object" || data === null || unknown.length > 0)
     throw new Error(`GPU_RUNTIME_FAULTS takes only ${known.join(", ")}`);
-  if (f.failPrompt !== undefined && typeof f.failPrompt !== "string")
-    throw new Error("GPU_RUNTIME_FAULTS.failPrompt must be a regular expression string");
+  for (const key of ["failPrompt", "crashPrompt"])
+    if (f[key] !== undefined && typeof f[key] !== "string")
+      throw new Error(`GPU_RUNTIME_FAULTS.${key} must be a regular expression string`);
   if (f.preflightAbort !== undefined && typeof f.preflightAbort !== "boolean")
     throw new Error("GPU_RUNTIME_FAULTS.preflightAbort must be true or false");
   const faults: Faults = {};
@@ -54,6 +58,7 @@ export function parseFaults(text: string | undefined): Faults | undefined {
   if (delayMs !== undefined) faults.delayMs = delayMs;
   if (loadDelayMs !== undefined) faults.loadDelayMs = loadDelayMs;
   if (typeof f.failPrompt === "string") faults.failPrompt = f.failPrompt;
+  if (typeof f.crashPrompt === "string") faults.crashPrompt = f.crashPrompt;
   if (f.preflightAbort === true) faults.preflightAbort = true;
   return faults;
 }
@@ -80,11 +85,7 @@ export class FaultyBackend implements InferenceBackend {
 
   async generate(request: GenerationRequest, onText?: (chunk: string) => void): Promise<Generation> {
     if (this.#faults.delayMs) await delay(this.#faults.delayMs, request.signal);
-    const text =
-      "text" in request.prompt
-        ? request.prompt.text
-        : request.prompt.messages.map((m) => m.content).join("\n");
-    if (this.#fail?.test(text))
+    if (this.#fail?.test(promptText(request)))
       throw new InjectedFailure(`injected failure (prompt matches /${this.#fail.source}/)`);
     return this.#inner.generate(request, onText);
   }
@@ -92,6 +93,12 @@ export class FaultyBackend implements InferenceBackend {
   unload(): Promise<void> {
     return this.#inner.unload();
   }
+}
+
+/** The prompt as one string, for the faults' regular expressions. */
+export function promptText(request: Pick<GenerationRequest, "prompt">): string {
+  const prompt = request.prompt;
+  return "text" in prompt ? prompt.text : prompt.messages.map((m) => m.content).join("\n");
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -28,9 +28,9 @@ import { LogShipper } from "../lib/log-shipper.ts";
 import type { Logger } from "../lib/logger.ts";
 import { MetricBatcher } from "../lib/metric-batcher.ts";
 import type { InferenceBackend, ModelInfo } from "./backend.ts";
+import { EngineBackend } from "./engine-backend.ts";
 import { FaultyBackend } from "./fault-injection.ts";
 import { JobEvents } from "./job-events.ts";
-import { LlamaBackend } from "./llama-backend.ts";
 import { type GateState, PowerGate } from "./power-gate.ts";
 import { createRuntimeServer, type GateView, type RuntimeServer } from "./server.ts";
 import type { RuntimeSettings } from "./settings.ts";
@@ -40,7 +40,7 @@ export interface RuntimeOptions {
   config: PlatformConfig;
   settings: RuntimeSettings;
   logger: Logger;
-  /** @defaultValue a LlamaBackend from settings (wrapped in the settings' faults, if any) */
+  /** @defaultValue node-llama-cpp in its own process (EngineBackend) from settings, wrapped in the settings' faults, if any */
   backend?: InferenceBackend;
   /** Endpoint/region overrides for the AWS clients (tests); the environment otherwise. */
   aws?: ClientOptions;
@@ -71,7 +71,9 @@ export interface Runtime {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, settings, logger } = options;
   const now = Date.now;
-  let backend: InferenceBackend = options.backend ?? new LlamaBackend({ ...settings.backend, logger });
+  let backend: InferenceBackend =
+    options.backend ??
+    new EngineBackend({ ...settings.backend, logger, crashPrompt: settings.faults?.crashPrompt });
   if (settings.faults) {
     logger.warn({ faults: settings.faults }, "fault injection is on (GPU_RUNTIME_FAULTS)");
     backend = new FaultyBackend(backend, settings.faults);

@@ -2,7 +2,8 @@
  * The runtime as real processes (`main.ts`) against the emulator as a process: kill -9 of the
  * runtime in the middle of a job, then a restart. The message comes back after its visibility
  * timeout (3 s here), the new process runs it, and the job completes exactly once: one
- * `processed` event, one stored result, the message deleted.
+ * `processed` event, one stored result, the message deleted. The runtime's inference engine, its
+ * child process, goes with it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
@@ -10,7 +11,7 @@ import readline from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
-import { startStack, waitFor } from "./stack.ts";
+import { alive, startStack, waitFor } from "./stack.ts";
 
 interface Proc {
   proc: ChildProcess;
@@ -75,8 +76,14 @@ describe("runtime process killed mid-job", () => {
     await waitFor("the delivered event shipped", async () =>
       (await s.events(job.jobId)).some((e) => e.event === "delivered"),
     );
+    // The model runs in the runtime's inference engine, a child process (engine.ts).
+    const engine = first.logs.find((l) => l.part === "engine" && l.msg === "model loaded")?.pid as number;
+    expect(engine).toBeGreaterThan(0);
+    expect(engine).not.toBe(first.proc.pid);
     first.proc.kill("SIGKILL");
     expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+    // Its channel to the runtime closed: it does not outlive it.
+    await waitFor("the killed runtime's engine gone", async () => !alive(engine), 5000, 50);
     expect(await s.queue()).toEqual({ visible: 0, inFlight: 1 }); // the message waits out its visibility timeout
     expect((await s.record(job.jobId)).status).toBe("running");
 

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureModel } from "../../scripts/models/models.ts";
+import { EngineBackend } from "../../services/gpu-runtime/engine-backend.ts";
 import { type Faults, FaultyBackend } from "../../services/gpu-runtime/fault-injection.ts";
 import { JobEvents } from "../../services/gpu-runtime/job-events.ts";
 import { LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
@@ -187,6 +188,30 @@ describe("queue worker", () => {
     const next = await s.submit("alice", "and this one works");
     await waitFor("the next job", async () => (await s.record(next.jobId)).status === "succeeded");
   });
+
+  it("a prompt that kills the inference engine fails each attempt and ends in the DLQ; the next job runs on a new engine", async () => {
+    const s = await stack();
+    const engine = new EngineBackend({
+      modelPath: ensureModel("tiny"),
+      backend: "cpu",
+      threads: 1,
+      contextSize: 256,
+      crashPrompt: "^crash",
+    });
+    await engine.load();
+    cleanups.push(() => engine.unload());
+    const first = engine.pid;
+    const job = await s.submit("alice", "crash: this prompt aborts the engine");
+    await startWorker(s, {}, { backend: engine });
+    await waitFor("the job in the DLQ", async () => (await s.dlq()).visible === 1, 30_000);
+    const record = await s.record(job.jobId);
+    expect(record).toMatchObject({ status: "queued", attempts: 3 });
+    expect(record.error).toMatch(/EngineExitedError: the inference engine exited \(signal SIGABRT\)/);
+
+    const next = await s.submit("alice", "and this one works");
+    await waitFor("the next job", async () => (await s.record(next.jobId)).status === "succeeded", 30_000);
+    expect(engine.pid).not.toBe(first);
+  }, 60_000);
 
   it("keeps a long job invisible past the visibility timeout with heartbeats", async () => {
     const s = await stack({ visibilityTimeoutSeconds: 2 });
