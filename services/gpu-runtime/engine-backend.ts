@@ -130,7 +130,12 @@ export class EngineBackend implements InferenceBackend {
     const loaded = new Promise<ModelInfo>((resolve, reject) => (this.#loaded = { resolve, reject }));
     child.on("message", (reply: EngineReply) => this.#onReply(child, reply));
     child.once("exit", (code, signal) => this.#onExit(child, code, signal));
-    child.on("error", (err) => this.#logger?.error({ err }, "inference engine process error"));
+    child.on("error", (err) => {
+      // A fork that failed (EAGAIN, ENOMEM) may never emit `exit`: the load must not wait for it.
+      this.#logger?.error({ err }, "inference engine process error");
+      this.#loaded?.reject(new Error(`the inference engine could not be started: ${err.message}`));
+      this.#loaded = undefined;
+    });
     this.#send(child, { type: "load", options: this.#options });
     try {
       const info = await loaded;
