@@ -45,6 +45,8 @@ export class EngineBackend implements InferenceBackend {
   #loading: Promise<ModelInfo> | undefined;
   #loaded: { resolve: (info: ModelInfo) => void; reject: (err: Error) => void } | undefined;
   #unloading = false;
+  /** Why the last restart failed: what requests are told until the next load(). */
+  #restartFailed: Error | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
@@ -65,6 +67,7 @@ export class EngineBackend implements InferenceBackend {
 
   load(): Promise<ModelInfo> {
     if (this.#child) return Promise.reject(new Error("the engine is already running: unload() first"));
+    this.#restartFailed = undefined;
     this.#loading = this.#start();
     return this.#loading;
   }
@@ -72,7 +75,8 @@ export class EngineBackend implements InferenceBackend {
   async generate(request: GenerationRequest, onText?: (chunk: string) => void): Promise<Generation> {
     if (this.#loading && this.#info) await this.#loading.catch(() => {}); // a restart
     const child = this.#child;
-    if (!child?.connected || !this.#info) throw new Error("the model is not loaded: call load() first");
+    if (!child?.connected || !this.#info)
+      throw this.#restartFailed ?? new Error("the model is not loaded: call load() first");
     const { signal, ...rest } = request;
     signal?.throwIfAborted();
     const id = this.#nextId++;
@@ -181,6 +185,7 @@ export class EngineBackend implements InferenceBackend {
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.#child) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
+    const whileLoading = this.#loaded !== undefined;
     this.#child = undefined;
     this.#loaded?.reject(new Error(`the inference engine exited (${how}) while loading the model`));
     this.#loaded = undefined;
@@ -189,13 +194,19 @@ export class EngineBackend implements InferenceBackend {
       : `the inference engine exited (${how}) while it ran this request`;
     for (const p of this.#pending.values()) p.reject(new EngineExitedError(why));
     this.#pending.clear();
-    if (this.#unloading || !this.#info) return;
+    // Died while loading (a restart too): the load fails, and no new engine, or it could loop.
+    if (this.#unloading || whileLoading || !this.#info) return;
     // It had loaded, so what ended it was a request or the host: start a new one, as before.
     this.#logger?.error({ exit: how }, "the inference engine died: starting a new one");
     this.#loading = this.#start();
     this.#loading.then(
       (info) => this.#logger?.info({ loadMs: info.loadMs }, "inference engine restarted"),
-      (err: unknown) => this.#logger?.error({ err }, "the inference engine could not be restarted"),
+      (err: unknown) => {
+        this.#restartFailed = new Error(
+          `the inference engine could not be restarted: ${(err as Error).message}`,
+        );
+        this.#logger?.error({ err }, this.#restartFailed.message);
+      },
     );
   }
 
