@@ -89,6 +89,28 @@ describe("EngineBackend", () => {
     expect(engine.pid).not.toBe(pid);
   });
 
+  it("a new engine that dies while loading is not restarted again: requests say why, and load() starts afresh", async () => {
+    const other = new EngineBackend(options);
+    await other.load();
+    const first = other.pid as number;
+    process.kill(first, "SIGKILL");
+    await waitFor(
+      "the new engine forked",
+      async () => other.pid !== undefined && other.pid !== first,
+      5000,
+      5,
+    );
+    process.kill(other.pid as number, "SIGKILL"); // still loading: the model takes hundreds of ms
+    const err = await other.generate(ask("hello")).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      "the inference engine could not be restarted: the inference engine exited (signal SIGKILL) while loading the model",
+    );
+    expect(other.pid).toBeUndefined();
+    await other.load();
+    expect((await other.generate(ask("hello"))).completionTokens).toBeGreaterThan(0);
+    await other.unload();
+  });
+
   it("unload() ends the engine process; a model that cannot load rejects with the reason and leaves none", async () => {
     const other = new EngineBackend(options);
     await other.load();
