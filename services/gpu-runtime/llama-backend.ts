@@ -138,6 +138,9 @@ export class LlamaBackend implements InferenceBackend {
         batchSize: Math.min(batchSize, contextSize),
       });
       this.#slots = new Slots(slots);
+      // Resolving compares the template with node-llama-cpp's known formats: about 0.5 s, so at
+      // load, not in the first request's time.
+      this.#chatWrapper = resolveChatWrapper(this.#model);
       this.#info = {
         id: path.basename(modelPath).replace(/\.gguf$/i, ""),
         path: modelPath,
@@ -238,9 +241,7 @@ export class LlamaBackend implements InferenceBackend {
 
   /** The chat rendered with the model's own template (`tokenizer.chat_template`), ready for the answer. */
   #chatText(messages: ChatMessage[]): LlamaText {
-    if (!this.#model) throw new Error("the model is not loaded");
-    // Resolving compares the template with node-llama-cpp's known formats: slow, so once per model.
-    this.#chatWrapper ??= resolveChatWrapper(this.#model);
+    if (!this.#chatWrapper) throw new Error("the model is not loaded");
     return renderChat(this.#chatWrapper, messages);
   }
 }
