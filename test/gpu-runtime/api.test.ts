@@ -1,8 +1,11 @@
-/** The OpenAI-compatible API on real inference (tiny model), driven by the official openai client. */
+/**
+ * The OpenAI-compatible API on real inference (tiny model), driven by the official openai client,
+ * with the model in the inference engine process, as the runtime runs it.
+ */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureModel } from "../../scripts/models/models.ts";
-import { LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
+import { EngineBackend } from "../../services/gpu-runtime/engine-backend.ts";
 import { createRuntimeServer, type RuntimeServer } from "../../services/gpu-runtime/server.ts";
 
 let runtime: RuntimeServer;
@@ -10,7 +13,7 @@ let base: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const backend = new LlamaBackend({
+  const backend = new EngineBackend({
     modelPath: ensureModel("tiny"),
     backend: "cpu",
     threads: 1,
