@@ -198,10 +198,12 @@ export class EngineBackend implements InferenceBackend {
     if (this.#unloading || whileLoading || !this.#info) return;
     // It had loaded, so what ended it was a request or the host: start a new one, as before.
     this.#logger?.error({ exit: how }, "the inference engine died: starting a new one");
-    this.#loading = this.#start();
-    this.#loading.then(
+    const restart = this.#start();
+    this.#loading = restart;
+    restart.then(
       (info) => this.#logger?.info({ loadMs: info.loadMs }, "inference engine restarted"),
       (err: unknown) => {
+        if (this.#loading !== restart) return; // unload() ended it on purpose
         this.#restartFailed = new Error(
           `the inference engine could not be restarted: ${(err as Error).message}`,
         );

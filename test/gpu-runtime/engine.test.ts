@@ -8,7 +8,7 @@ import { ensureModel } from "../../scripts/models/models.ts";
 import { type GenerationRequest, PromptTooLongError } from "../../services/gpu-runtime/backend.ts";
 import { EngineBackend, EngineExitedError } from "../../services/gpu-runtime/engine-backend.ts";
 import { LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
-import { alive, waitFor } from "./stack.ts";
+import { alive, captureLogger, waitFor } from "./stack.ts";
 
 const options = { modelPath: ensureModel("tiny"), backend: "cpu" as const, threads: 1, contextSize: 256 };
 const engine = new EngineBackend({ ...options, crashPrompt: "^crash" });
@@ -109,6 +109,25 @@ describe("EngineBackend", () => {
     await other.load();
     expect((await other.generate(ask("hello"))).completionTokens).toBeGreaterThan(0);
     await other.unload();
+  });
+
+  it("unload() while a new engine loads ends it quietly: no restart failure is reported", async () => {
+    const { logger, lines } = captureLogger();
+    const other = new EngineBackend({ ...options, logger });
+    await other.load();
+    const first = other.pid as number;
+    process.kill(first, "SIGKILL");
+    await waitFor(
+      "the new engine forked",
+      async () => other.pid !== undefined && other.pid !== first,
+      5000,
+      5,
+    );
+    await other.unload();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines.map((l) => l.msg)).toContain("the inference engine died: starting a new one");
+    expect(lines.filter((l) => String(l.msg).includes("could not be restarted"))).toEqual([]);
+    await expect(other.generate(ask("hello"))).rejects.toThrow("the model is not loaded: call load() first");
   });
 
   it("unload() ends the engine process; a model that cannot load rejects with the reason and leaves none", async () => {
