@@ -26,6 +26,18 @@ const ask = (content: string, maxTokens = 32): GenerationRequest => ({
   temperature: 0,
 });
 
+/** Kills a loaded engine and resolves once its replacement is forked, while it still loads. */
+async function killForRestart(backend: EngineBackend): Promise<void> {
+  const first = backend.pid as number;
+  process.kill(first, "SIGKILL");
+  await waitFor(
+    "the new engine forked",
+    async () => backend.pid !== undefined && backend.pid !== first,
+    5000,
+    5,
+  );
+}
+
 describe("EngineBackend", () => {
   it("runs the model in a child process: the same greedy answer as in process, streamed as it is made", async () => {
     expect(engine.pid).toBeGreaterThan(0);
@@ -92,14 +104,7 @@ describe("EngineBackend", () => {
   it("a new engine that dies while loading is not restarted again: requests say why, and load() starts afresh", async () => {
     const other = new EngineBackend(options);
     await other.load();
-    const first = other.pid as number;
-    process.kill(first, "SIGKILL");
-    await waitFor(
-      "the new engine forked",
-      async () => other.pid !== undefined && other.pid !== first,
-      5000,
-      5,
-    );
+    await killForRestart(other);
     process.kill(other.pid as number, "SIGKILL"); // still loading: the model takes hundreds of ms
     const err = await other.generate(ask("hello")).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
@@ -115,14 +120,7 @@ describe("EngineBackend", () => {
     const { logger, lines } = captureLogger();
     const other = new EngineBackend({ ...options, logger });
     await other.load();
-    const first = other.pid as number;
-    process.kill(first, "SIGKILL");
-    await waitFor(
-      "the new engine forked",
-      async () => other.pid !== undefined && other.pid !== first,
-      5000,
-      5,
-    );
+    await killForRestart(other);
     await other.unload();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(lines.map((l) => l.msg)).toContain("the inference engine died: starting a new one");
