@@ -12,13 +12,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../lib/logger.ts";
 import type { Generation, GenerationRequest, InferenceBackend, ModelInfo } from "./backend.ts";
-import {
-  type EngineLoadOptions,
-  type EngineReply,
-  type EngineRequest,
-  fromWire,
-  type WireError,
-} from "./engine-protocol.ts";
+import { type EngineLoadOptions, type EngineReply, type EngineRequest, fromWire } from "./engine-protocol.ts";
 import type { LlamaBackendOptions } from "./llama-backend.ts";
 
 const ENGINE = new URL("./engine.ts", import.meta.url);
@@ -172,14 +166,10 @@ export class EngineBackend implements InferenceBackend {
         this.#pending.delete(reply.id);
         return;
       case "failed":
-        this.#failed(reply.id, reply.error);
+        this.#pending.get(reply.id)?.reject(fromWire(reply.error));
+        this.#pending.delete(reply.id);
         return;
     }
-  }
-
-  #failed(id: number, error: WireError): void {
-    this.#pending.get(id)?.reject(fromWire(error));
-    this.#pending.delete(id);
   }
 
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
