@@ -8,7 +8,8 @@ import { ensureModel } from "../../scripts/models/models.ts";
 import { type GenerationRequest, PromptTooLongError } from "../../services/gpu-runtime/backend.ts";
 import { EngineBackend, EngineExitedError } from "../../services/gpu-runtime/engine-backend.ts";
 import { LlamaBackend } from "../../services/gpu-runtime/llama-backend.ts";
-import { alive, captureLogger, waitFor } from "./stack.ts";
+import { alive } from "../helpers/process.ts";
+import { captureLogger, waitFor } from "./stack.ts";
 
 const options = { modelPath: ensureModel("tiny"), backend: "cpu" as const, threads: 1, contextSize: 256 };
 const engine = new EngineBackend({ ...options, crashPrompt: "^crash" });

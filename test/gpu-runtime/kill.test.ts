@@ -11,7 +11,8 @@ import readline from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
-import { alive, startStack, waitFor } from "./stack.ts";
+import { alive } from "../helpers/process.ts";
+import { startStack, waitFor } from "./stack.ts";
 
 interface Proc {
   proc: ChildProcess;

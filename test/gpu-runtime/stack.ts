@@ -158,16 +158,6 @@ export async function startStack(options: StackOptions = {}) {
   };
 }
 
-/** Whether a process with this id still exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Polls `check` until it returns a value that is not undefined/false (the stack helper's
  * `waitUntil`, with the shorter limits these part-level tests use). */
 export function waitFor<T>(

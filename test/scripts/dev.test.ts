@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import { repoRoot } from "../../services/lib/config.ts";
+import { alive } from "../helpers/process.ts";
 
 interface Launch {
   proc: ChildProcess;
@@ -93,15 +94,6 @@ function childPids(l: Launch): number[] {
       return [];
     }
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function gone(pid: number, timeoutMs = 6000): Promise<boolean> {
