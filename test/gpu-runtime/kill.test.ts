@@ -40,6 +40,10 @@ function start(script: string, args: string[], env: Record<string, string>): Pro
       logs.push({ msg: line });
     }
   });
+  // Read stderr too: an unread pipe would block the process once it is full.
+  readline
+    .createInterface({ input: proc.stderr as NodeJS.ReadableStream })
+    .on("line", (line) => logs.push({ stderr: line }));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on("exit", (code, signal) => resolve({ code, signal })),
   );
@@ -50,12 +54,37 @@ function start(script: string, args: string[], env: Record<string, string>): Pro
 
 const count = (p: Proc, msg: string) => p.logs.filter((l) => l.msg === msg).length;
 
+/** Waits for `check`; if it times out or the process exits first, fails with the process's log. */
+async function waitOn<T>(
+  p: Proc,
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs?: number,
+): Promise<T> {
+  const exited = p.exited.then((e) => {
+    throw new Error(`the process exited (${JSON.stringify(e)}) while waiting for ${what}`);
+  });
+  try {
+    return await Promise.race([waitFor(what, check, timeoutMs), exited]);
+  } catch (err) {
+    (err as Error).message += `\nits log:\n${p.logs.map((l) => JSON.stringify(l)).join("\n")}`;
+    throw err;
+  } finally {
+    exited.catch(() => {});
+  }
+}
+
 describe("runtime process killed mid-job", () => {
   it("kill -9 during a job, then a restart: the job completes exactly once", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    start("emulators/aws/main.ts", ["--port", String(port), "--ec2-transition-ms", "300"], {});
-    await waitFor("the emulator", async () => (await fetch(`${url}/_emulator/health`)).ok, 15_000, 100);
+    const emulator = start(
+      "emulators/aws/main.ts",
+      ["--port", String(port), "--ec2-transition-ms", "300"],
+      {},
+    );
+    // Its own line, not /health: that could answer from another emulator holding the port.
+    await waitOn(emulator, "the emulator", () => count(emulator, "aws emulator listening") === 1);
     const s = await startStack({ url, visibilityTimeoutSeconds: 3 });
     const env = {
       AWS_ENDPOINT_URL: url,
@@ -71,7 +100,7 @@ describe("runtime process killed mid-job", () => {
       ...env,
       GPU_RUNTIME_FAULTS: JSON.stringify({ delayMs: 8000 }),
     });
-    await waitFor("the first runtime ready", () => count(first, "ready") === 1);
+    await waitOn(first, "the first runtime ready", () => count(first, "ready") === 1);
     const job = await s.submit("alice", "Survive a kill -9", 24);
     await waitFor("running", async () => (await s.record(job.jobId)).status === "running");
     await waitFor("the delivered event shipped", async () =>
@@ -89,14 +118,20 @@ describe("runtime process killed mid-job", () => {
     expect((await s.record(job.jobId)).status).toBe("running");
 
     const second = start("services/gpu-runtime/main.ts", [], env);
-    const done = await waitFor(
+    await waitOn(second, "the second runtime ready", () => count(second, "ready") === 1);
+    // Within its visibility timeout (3 s) after the kill, the message is received again.
+    const done = await waitOn(
+      second,
       "succeeded",
       async () => {
         const r = await s.record(job.jobId);
         return r.status === "succeeded" && r;
       },
-      20_000,
-    );
+      15_000,
+    ).catch(async (err: Error) => {
+      err.message += `\nrecord: ${JSON.stringify(await s.record(job.jobId))}\nqueue: ${JSON.stringify(await s.queue())}`;
+      throw err;
+    });
     expect(done).toMatchObject({ attempts: 2, backend: "cpu" });
     expect(done.output?.length).toBeGreaterThan(0);
     expect(done.usage?.completionTokens).toBeGreaterThan(0);
@@ -117,5 +152,5 @@ describe("runtime process killed mid-job", () => {
 
     second.proc.kill("SIGTERM");
     expect(await second.exited).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 90_000);
 });
